@@ -1,0 +1,69 @@
+/**
+ * The artifact store on disk (ILDFLOW_DATA_DIR; a shared volume when workers run on several machines):
+ * spooled series and finished documents, per case. Writes go to a temporary name and are renamed into
+ * place, so a reader never sees half a file and a crash leaves no torn artifact.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ArtifactRef } from '../domain/case.js';
+
+const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export type ArtifactStore = ReturnType<typeof createArtifactStore>;
+
+export function createArtifactStore(dataDir: string, clock: () => Date = () => new Date()) {
+  const caseDir = (caseId: string) => join(dataDir, 'cases', caseId);
+  const artifactPath = (caseId: string, name: string) => {
+    if (!SAFE_NAME.test(name)) throw new Error(`unsafe artifact name ${JSON.stringify(name)}`);
+    return join(caseDir(caseId), 'artifacts', name);
+  };
+
+  return {
+    caseDir,
+    artifactPath,
+    seriesDir: (caseId: string) => join(caseDir(caseId), 'series'),
+
+    /** A fresh, empty folder to retrieve into; `commitSeries` renames it into place once complete. */
+    async freshSpool(caseId: string): Promise<string> {
+      const dir = join(caseDir(caseId), `spool-${randomUUID()}`);
+      await mkdir(dir, { recursive: true });
+      return dir;
+    },
+
+    async commitSeries(caseId: string, spoolDir: string): Promise<string> {
+      const dest = join(caseDir(caseId), 'series');
+      await rm(dest, { recursive: true, force: true });
+      await rename(spoolDir, dest);
+      // Earlier attempts' spools (a worker killed mid-transfer) are no longer needed.
+      for (const e of await readdir(caseDir(caseId)))
+        if (e.startsWith('spool-')) await rm(join(caseDir(caseId), e), { recursive: true, force: true });
+      return dest;
+    },
+
+    async discard(dir: string): Promise<void> {
+      await rm(dir, { recursive: true, force: true });
+    },
+
+    async writeArtifact(caseId: string, name: string, mediaType: string, data: Buffer | string): Promise<ArtifactRef> {
+      const path = artifactPath(caseId, name);
+      await mkdir(join(caseDir(caseId), 'artifacts'), { recursive: true });
+      const tmp = `${path}.${randomUUID()}.tmp`;
+      await writeFile(tmp, data);
+      await rename(tmp, path);
+      const buf = typeof data === 'string' ? Buffer.from(data) : data;
+      return {
+        name,
+        mediaType,
+        sha256: createHash('sha256').update(buf).digest('hex'),
+        bytes: buf.length,
+        createdAt: clock().toISOString(),
+      };
+    },
+  };
+}
+
+/** Replaces the artifact of the same name in a case's list, or adds it. */
+export function withArtifact(list: readonly ArtifactRef[], a: ArtifactRef): ArtifactRef[] {
+  return [...list.filter((x) => x.name !== a.name), a];
+}

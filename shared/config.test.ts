@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './config.js';
+import { ConfigInvalid } from './errors.js';
+
+const base = { ILDFLOW_USERS_FILE: '/etc/ildflow/users.json', ILDFLOW_PACS: 'file:///data/dicom' };
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const c = loadConfig(base);
+    expect(c.REDIS_URL).toBe('redis://127.0.0.1:6379');
+    expect(c.ILDFLOW_PORT).toBe(8080);
+    expect(c.ILDFLOW_HOST).toBe('127.0.0.1');
+    expect(c.ILDFLOW_ENGINE).toBe('reference');
+    expect(c.ILDFLOW_BILLING_MODE).toBe('global');
+    expect(c.ILDFLOW_CLAIM_LEASE_MINUTES).toBe(30);
+  });
+
+  it('lists every problem at once', () => {
+    const err = (() => {
+      try {
+        loadConfig({ ILDFLOW_PORT: 'eighty', ILDFLOW_ENGINE: 'magic', ILDFLOW_BILLING_WEBHOOK_URL: 'https://billing.example/hook' });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(ConfigInvalid);
+    const problems = (err as ConfigInvalid).problems.join('\n');
+    for (const v of ['ILDFLOW_PORT', 'ILDFLOW_ENGINE', 'ILDFLOW_USERS_FILE', 'ILDFLOW_PACS', 'ILDFLOW_BILLING_WEBHOOK_SECRET'])
+      expect(problems).toContain(v);
+  });
+
+  it('does not require a PACS for the demo', () => {
+    expect(loadConfig({ ILDFLOW_USERS_FILE: 'u.json' }, { pacsRequired: false }).ILDFLOW_PACS).toBeUndefined();
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ ...base, ILDFLOW_PORT: '' }).ILDFLOW_PORT).toBe(8080);
+  });
+});

@@ -1,0 +1,75 @@
+/**
+ * Configuration: parsed once at start-up from the environment (DESIGN.md §5 "Configuration"). Every
+ * problem is listed at once; callers (the CLI) print them and exit non-zero. No other module reads
+ * process.env.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigInvalid } from './errors.js';
+
+const PacsUrl = z.string().refine((u) => /^(https?:\/\/|dicom:\/\/|file:\/\/)/.test(u), {
+  message: 'must be http(s)://host/dicom-web, dicom://AET@host:port?… or file:///dir',
+});
+
+const Env = z
+  .object({
+    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be redis://host:port[/db]').default('redis://127.0.0.1:6379'),
+    /** Prefix of every Redis key ildflow writes, BullMQ's included: several deployments (or test runs) can share a Redis. */
+    ILDFLOW_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/).default('ildflow'),
+    ILDFLOW_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    ILDFLOW_HOST: z.string().min(1).default('127.0.0.1'),
+    ILDFLOW_DATA_DIR: z.string().min(1).default('./var'),
+    ILDFLOW_PACS: PacsUrl.optional(),
+    ILDFLOW_PACS_AUTH: z
+      .string()
+      .regex(/^(basic:[^:]+:.+|bearer:.+)$/, 'must be basic:user:password or bearer:token')
+      .optional(),
+    ILDFLOW_USERS_FILE: z.string().min(1, 'required: path of the JSON users file'),
+    ILDFLOW_ENGINE: z
+      .string()
+      .regex(/^(reference|https?:\/\/.+|command:.+)$/, 'must be reference, http(s)://… or command:/path')
+      .default('reference'),
+    ILDFLOW_HL7_MLLP: z.string().regex(/^mllp:\/\/[^:/]+:\d+$/, 'must be mllp://host:port').optional(),
+    ILDFLOW_BILLING_WEBHOOK_URL: z.string().url().optional(),
+    ILDFLOW_BILLING_WEBHOOK_SECRET: z.string().min(16, 'at least 16 characters').optional(),
+    ILDFLOW_BILLING_MODE: z.enum(['global', 'split']).default('global'),
+    ILDFLOW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Review claim lease (DESIGN.md §4: default 30 min, renewable). */
+    ILDFLOW_CLAIM_LEASE_MINUTES: z.coerce.number().positive().max(24 * 60).default(30),
+    /** Bounded wait for a study that is not in the PACS yet (DESIGN.md §4 awaiting_study). */
+    ILDFLOW_AWAIT_STUDY_HOURS: z.coerce.number().positive().max(24 * 90).default(72),
+    ILDFLOW_ANALYZE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+    ILDFLOW_RETRIEVE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+    /** Request body limit of the API, in bytes. */
+    ILDFLOW_BODY_LIMIT: z.coerce.number().int().min(1024).max(10_000_000).default(256 * 1024),
+    /** When set, /metrics needs this bearer token (DESIGN.md §5: metrics may be restricted). */
+    ILDFLOW_METRICS_TOKEN: z.string().min(16).optional(),
+  });
+
+export type Config = Readonly<
+  Omit<z.infer<typeof Env>, 'ILDFLOW_DATA_DIR'> & { ILDFLOW_DATA_DIR: string; pacsRequired: boolean }
+>;
+
+export type LoadConfigOptions = { pacsRequired?: boolean };
+
+/** Parses the environment once. Throws ConfigInvalid listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfigOptions = {}): Config {
+  const pacsRequired = opts.pacsRequired ?? true;
+  const vars = stripEmpty(env);
+  const r = Env.safeParse(vars);
+  const problems = r.success ? [] : r.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`);
+  // Cross-variable rules are checked here, not in a zod refinement, so they are listed even when
+  // another variable is also wrong.
+  if (pacsRequired && !vars.ILDFLOW_PACS) problems.push('ILDFLOW_PACS: required (the image source URL)');
+  if (vars.ILDFLOW_BILLING_WEBHOOK_URL && !vars.ILDFLOW_BILLING_WEBHOOK_SECRET)
+    problems.push('ILDFLOW_BILLING_WEBHOOK_SECRET: required when ILDFLOW_BILLING_WEBHOOK_URL is set');
+  if (!r.success || problems.length) throw new ConfigInvalid(problems);
+  return Object.freeze({ ...r.data, ILDFLOW_DATA_DIR: path.resolve(r.data.ILDFLOW_DATA_DIR), pacsRequired });
+}
+
+/** An exported-but-empty variable means "not set", as shells and compose files produce them. */
+function stripEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') out[k] = v;
+  return out;
+}

@@ -1,0 +1,219 @@
+/**
+ * The case: one order for one ILD analysis (CPT 0877T), from order to charge. One zod schema per boundary
+ * type; the TypeScript types derive from them (STYLE.md §3).
+ */
+import { z } from 'zod';
+import { EngineResult, Category } from '../engines/contract.js';
+import { isValidNpi } from '../codes/npi.js';
+import { isIcd10CmFormat } from '../codes/icd10.js';
+
+/** DICOM UIDs: digits and dots, at most 64 characters (PS3.5 §9.1). */
+export const DicomUid = z.string().regex(/^[0-9]+(\.[0-9]+)*$/, 'not a DICOM UID').max(64);
+
+export const CASE_STATUSES = [
+  'queued',
+  'awaiting_study',
+  'retrieving',
+  'analyzing',
+  'awaiting_review',
+  'in_review',
+  'signed',
+  'billed',
+  'rejected',
+  'ineligible',
+  'failed',
+  'cancelled',
+  'reversed',
+] as const;
+export const CaseStatus = z.enum(CASE_STATUSES);
+export type CaseStatus = z.infer<typeof CaseStatus>;
+
+/** DESIGN.md §4: the only moves a case may make. Anything else is refused with 409. */
+export const TRANSITIONS: Readonly<Record<CaseStatus, readonly CaseStatus[]>> = {
+  queued: ['retrieving', 'awaiting_study', 'cancelled'],
+  awaiting_study: ['retrieving', 'ineligible', 'cancelled'],
+  retrieving: ['analyzing', 'ineligible', 'failed', 'awaiting_study'],
+  analyzing: ['awaiting_review', 'ineligible', 'failed'],
+  awaiting_review: ['in_review', 'cancelled'],
+  in_review: ['signed', 'rejected', 'awaiting_review'],
+  signed: ['billed'],
+  billed: ['reversed'],
+  rejected: [],
+  ineligible: [],
+  failed: ['queued'],
+  cancelled: [],
+  reversed: [],
+};
+// Departures from DESIGN.md §4's table, as a hospital would expect (noted on the issue):
+// - awaiting_study → cancelled: an order withdrawn while ildflow waits for the study must be cancellable.
+// - retrieving → awaiting_study: the PACS has the study but it is still arriving (incomplete series).
+
+export function canTransition(from: CaseStatus, to: CaseStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+export const TERMINAL: ReadonlySet<CaseStatus> = new Set(
+  CASE_STATUSES.filter((s) => TRANSITIONS[s].length === 0),
+);
+
+export const Priority = z.enum(['stat', 'urgent', 'routine']);
+export type Priority = z.infer<typeof Priority>;
+/** Review order: stat before urgent before routine (DESIGN.md §5, GET /v1/review/queue). */
+export const PRIORITY_RANK: Readonly<Record<Priority, number>> = { stat: 0, urgent: 1, routine: 2 };
+
+export const Payer = z.enum(['medicare', 'aetna', 'bcbs', 'cigna', 'uhc', 'self-pay', 'other']);
+export type Payer = z.infer<typeof Payer>;
+
+const IsoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
+const IsoDateTime = z.string().datetime({ offset: true });
+const Npi = z.string().refine(isValidNpi, 'not a valid NPI (10 digits, Luhn check with prefix 80840)');
+const Text = (max: number) => z.string().trim().min(1).max(max);
+
+export const Order = z.object({
+  id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'order id: 1-64 letters, digits, dot, dash or underscore'),
+  orderedAt: IsoDateTime,
+  priority: Priority.default('routine'),
+  orderingProvider: z.object({ npi: Npi, name: Text(200) }),
+  indications: z
+    .array(z.string().refine(isIcd10CmFormat, 'not an ICD-10-CM code (e.g. J84.10)'))
+    .min(1, 'at least one ICD-10-CM indication is required')
+    .max(12),
+  /** Encounter the order belongs to; used to tell a prior CT (0877T) from a concurrent one (0878T). */
+  encounterDate: IsoDate.optional(),
+});
+export type Order = z.infer<typeof Order>;
+
+export const Patient = z.object({
+  id: Text(64),
+  /** DICOM Person Name form FAMILY^GIVEN (PS3.5 §6.2.1.1). */
+  name: Text(200),
+  birthDate: IsoDate,
+  sex: z.enum(['F', 'M', 'O', 'U']),
+});
+export type Patient = z.infer<typeof Patient>;
+
+export const RequestedStudy = z
+  .object({ studyInstanceUid: DicomUid.optional(), accessionNumber: Text(16).optional() })
+  .refine((s) => s.studyInstanceUid || s.accessionNumber, 'name the study by studyInstanceUid or accessionNumber');
+
+export const Coverage = z.object({
+  payer: Payer,
+  memberId: Text(64).optional(),
+  abn: z.object({ signed: z.boolean(), signedAt: IsoDate.optional() }).optional(),
+});
+export type Coverage = z.infer<typeof Coverage>;
+
+export const CreateCaseBody = z.object({
+  order: Order,
+  patient: Patient,
+  study: RequestedStudy.optional(),
+  coverage: Coverage.default({ payer: 'other' }),
+});
+export type CreateCaseBody = z.infer<typeof CreateCaseBody>;
+
+/** The series ildflow chose and retrieved, with the reasons for the choice. */
+export const SourceSeries = z.object({
+  studyInstanceUid: z.string(),
+  seriesInstanceUid: z.string(),
+  accessionNumber: z.string().optional(),
+  studyDate: z.string().optional(),
+  acquisitionDate: z.string().optional(),
+  modality: z.string(),
+  seriesDescription: z.string().optional(),
+  sliceCount: z.number().int(),
+  sliceThicknessMm: z.number().optional(),
+  convolutionKernel: z.string().optional(),
+  selection: z.object({ chosen: z.string(), rejected: z.array(z.object({ seriesInstanceUid: z.string(), reasons: z.array(z.string()) })) }),
+  retrievedAt: z.string(),
+  seriesDir: z.string(),
+});
+export type SourceSeries = z.infer<typeof SourceSeries>;
+
+export const Classification = z.object({
+  category: Category,
+  rationale: z.array(z.string()).default([]),
+});
+
+export const ReviewDecision = z.enum(['accept', 'amend', 'reject']);
+export type ReviewDecision = z.infer<typeof ReviewDecision>;
+
+export const ReviewBody = z
+  .object({
+    decision: ReviewDecision,
+    classification: Classification.optional(),
+    comment: z.string().trim().max(4000).optional(),
+    attestation: z.literal(true, { message: 'the physician must attest (attestation: true)' }),
+    /** Modifier 52 (reduced service) or 22 (increased service) only from the physician, with a reason. */
+    serviceModifier: z.object({ code: z.enum(['52', '22']), reason: Text(500) }).optional(),
+  })
+  .superRefine((b, ctx) => {
+    if (b.decision === 'amend' && !b.classification)
+      ctx.addIssue({ code: 'custom', path: ['classification'], message: 'amend needs a classification' });
+    if (b.decision === 'reject' && !b.comment)
+      ctx.addIssue({ code: 'custom', path: ['comment'], message: 'reject needs a comment' });
+  });
+export type ReviewBody = z.infer<typeof ReviewBody>;
+
+export const AddendumBody = z.object({
+  text: Text(4000),
+  decision: ReviewDecision.optional(),
+  classification: Classification.optional(),
+});
+export type AddendumBody = z.infer<typeof AddendumBody>;
+
+export type Signer = Readonly<{ id: string; name: string; npi: string }>;
+
+export type Claim = Readonly<{ userId: string; userName: string; claimedAt: string; expiresAt: string }>;
+
+export type Review = {
+  decision: ReviewDecision;
+  classification: { category: Category; rationale: string[] };
+  comment?: string;
+  attestation: true;
+  attestationText: string;
+  signer: Signer;
+  signedAt: string;
+  /** What the physician was shown when signing: the engine result's fingerprint. */
+  shown: { engineId: string; engineVersion: string; resultSha256: string };
+  serviceModifier?: { code: '52' | '22'; reason: string };
+  addenda: { at: string; by: Signer; text: string; decision?: ReviewDecision; classification?: { category: Category; rationale: string[] } }[];
+};
+
+export type TimelineEntry = Readonly<{
+  at: string;
+  actor: string;
+  from: CaseStatus | null;
+  to: CaseStatus;
+  reason: string;
+}>;
+
+export type Failure = Readonly<{ stage: string; reason: string; at: string; attempts: number }>;
+
+export type ArtifactRef = Readonly<{ name: string; mediaType: string; sha256: string; bytes: number; createdAt: string }>;
+
+export type BillingRef = Readonly<{ eventIds: string[]; codes: string[]; billedAt: string; reversalEventIds?: string[] }>;
+
+export type Case = {
+  id: string;
+  status: CaseStatus;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  /** Bumped by an admin retry so that stage job ids stay deterministic per attempt. */
+  attempt: number;
+  order: Order;
+  patient: Patient;
+  requestedStudy?: { studyInstanceUid?: string; accessionNumber?: string };
+  coverage: Coverage;
+  advisories: string[];
+  awaitingStudyUntil?: string;
+  source?: SourceSeries;
+  ineligibleReasons?: string[];
+  result?: EngineResult;
+  claim?: Claim;
+  review?: Review;
+  artifacts: ArtifactRef[];
+  billing?: BillingRef;
+  failure?: Failure;
+};
+export type { EngineResult };

@@ -1,0 +1,108 @@
+/**
+ * The engine contract (DESIGN.md §5 "The engine contract"): every engine — the built-in reference engine,
+ * an external HTTP engine, a container-style command — is an `IldEngine`, and every answer is validated
+ * against `EngineResult` (schema `ildflow.engine-result/1`) before ildflow records it.
+ */
+import { z } from 'zod';
+
+export const RESULT_SCHEMA = 'ildflow.engine-result/1' as const;
+
+export const Category = z.enum(['uip', 'probable_uip', 'indeterminate', 'alternative_diagnosis', 'no_fibrosis']);
+export type Category = z.infer<typeof Category>;
+
+export const EngineRequirements = z.object({
+  modality: z.literal('CT'),
+  maxSliceThicknessMm: z.number().positive(),
+  minCoverageMm: z.number().positive(),
+  minSlices: z.number().int().positive(),
+  maxPixelSpacingMm: z.number().positive(),
+  /** Spacing between slices may vary by this fraction of the median before the volume is refused. */
+  maxSpacingVariation: z.number().nonnegative(),
+});
+export type EngineRequirements = z.infer<typeof EngineRequirements>;
+
+export const EngineDescriptor = z.object({
+  id: z.string().min(1),
+  name: z.string().min(1),
+  version: z.string().min(1),
+  vendor: z.string().min(1),
+  regulatory: z.object({
+    status: z.enum(['research', 'cleared']),
+    /** e.g. an FDA 510(k) number when cleared. */
+    authorization: z.string().optional(),
+  }),
+  requirements: EngineRequirements,
+});
+export type EngineDescriptor = z.infer<typeof EngineDescriptor>;
+
+const Percent = z.number().min(0).max(100);
+
+export const KeyImage = z.object({
+  sopInstanceUid: z.string(),
+  instanceNumber: z.number().int().optional(),
+  /** 0-based index along the sorted volume (cranial → caudal). */
+  sliceIndex: z.number().int().nonnegative(),
+  zone: z.enum(['upper', 'middle', 'lower']),
+  reason: z.string(),
+});
+export type KeyImage = z.infer<typeof KeyImage>;
+
+export const EngineResult = z.object({
+  schema: z.literal(RESULT_SCHEMA),
+  engine: EngineDescriptor.omit({ requirements: true }),
+  input: z.object({
+    studyInstanceUid: z.string(),
+    seriesInstanceUid: z.string(),
+    sliceCount: z.number().int().positive(),
+    sliceThicknessMm: z.number().positive(),
+    pixelSpacingMm: z.tuple([z.number().positive(), z.number().positive()]),
+    spacingBetweenSlicesMm: z.number().positive(),
+    coverageMm: z.number().positive(),
+    convolutionKernel: z.string().optional(),
+  }),
+  quality: z.object({ acceptable: z.boolean(), flags: z.array(z.string()) }),
+  classification: z.object({
+    scheme: z.literal('ATS/ERS/JRS/ALAT 2018 UIP'),
+    category: Category,
+    confidence: z.number().min(0).max(1).optional(),
+    rationale: z.array(z.string()).min(1),
+  }),
+  vendorLabel: z.string().optional(),
+  quantities: z.object({
+    lungVolumeMl: z.number().nonnegative(),
+    meanLungDensityHu: z.number(),
+    skewness: z.number(),
+    kurtosis: z.number(),
+    haaPercent: Percent,
+    laa950Percent: Percent,
+    extents: z.object({
+      normal: Percent,
+      groundGlass: Percent,
+      reticulation: Percent,
+      honeycombing: Percent,
+      emphysema: Percent,
+      consolidation: Percent,
+    }),
+    zones: z.object({
+      upper: z.object({ fibrosisPercent: Percent }),
+      middle: z.object({ fibrosisPercent: Percent }),
+      lower: z.object({ fibrosisPercent: Percent }),
+    }),
+    subpleuralFibrosisFraction: z.number().min(0).max(1),
+  }),
+  keyImages: z.array(KeyImage),
+  timings: z.object({ startedAt: z.string(), finishedAt: z.string(), durationMs: z.number().nonnegative() }),
+});
+export type EngineResult = z.infer<typeof EngineResult>;
+
+/** What an engine is given: a folder of Part 10 files of one series, already checked complete. */
+export type EngineInput = Readonly<{
+  seriesDir: string;
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+}>;
+
+export interface IldEngine {
+  readonly descriptor: EngineDescriptor;
+  analyze(input: EngineInput, signal: AbortSignal): Promise<EngineResult>;
+}

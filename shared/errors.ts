@@ -1,0 +1,121 @@
+/**
+ * Typed application errors. Each carries the RFC 9457 problem fields; services/api/problem.ts is the one
+ * place that turns them into `application/problem+json`, and workers turn non-retryable ones into BullMQ's
+ * UnrecoverableError so they are not retried.
+ */
+const TYPE_BASE = 'https://ildflow.dev/problems/';
+
+export type FieldError = Readonly<{ path: string; message: string }>;
+
+export abstract class AppError extends Error {
+  abstract readonly status: number;
+  abstract readonly slug: string;
+  abstract readonly title: string;
+  /** Retrying the same operation later may succeed (PACS down, engine busy). */
+  readonly retryable: boolean;
+  constructor(
+    readonly detail: string,
+    options?: ErrorOptions & { retryable?: boolean },
+  ) {
+    super(detail, options);
+    this.name = new.target.name;
+    this.retryable = options?.retryable ?? false;
+  }
+  get type(): string {
+    return TYPE_BASE + this.slug;
+  }
+}
+
+export class ValidationFailed extends AppError {
+  readonly status = 400;
+  readonly slug = 'validation-failed';
+  readonly title = 'Request is not valid';
+  constructor(
+    readonly errors: readonly FieldError[],
+    detail = errors.map((e) => `${e.path || '(body)'}: ${e.message}`).join('; '),
+  ) {
+    super(detail);
+  }
+}
+export class Unauthenticated extends AppError {
+  readonly status = 401;
+  readonly slug = 'unauthenticated';
+  readonly title = 'Authentication required';
+}
+export class Forbidden extends AppError {
+  readonly status = 403;
+  readonly slug = 'forbidden';
+  readonly title = 'Not allowed for this role';
+}
+export class NotFound extends AppError {
+  readonly status = 404;
+  readonly slug = 'not-found';
+  readonly title = 'Not found';
+}
+export class CaseNotFound extends AppError {
+  readonly status = 404;
+  readonly slug = 'case-not-found';
+  readonly title = 'Case not found';
+}
+/** A lifecycle move not in DESIGN.md §4's table, or a lost race for the same case. */
+export class TransitionRefused extends AppError {
+  readonly status = 409;
+  readonly slug = 'transition-refused';
+  readonly title = 'Case is not in a state that allows this';
+}
+export class ClaimHeld extends AppError {
+  readonly status = 409;
+  readonly slug = 'claim-held';
+  readonly title = 'Another physician holds this case';
+}
+export class PayloadTooLarge extends AppError {
+  readonly status = 413;
+  readonly slug = 'payload-too-large';
+  readonly title = 'Request body too large';
+}
+export class TooManyRequests extends AppError {
+  readonly status = 429;
+  readonly slug = 'too-many-requests';
+  readonly title = 'Too many requests';
+}
+/** DICOM input that cannot be used: truncated, lying lengths, wrong modality, missing tags. */
+export class InvalidDicom extends AppError {
+  readonly status = 422;
+  readonly slug = 'invalid-dicom';
+  readonly title = 'DICOM input is not usable';
+}
+/** The source study or series does not meet the engine's declared requirements: the case is ineligible. */
+export class NotEligible extends AppError {
+  readonly status = 422;
+  readonly slug = 'not-eligible';
+  readonly title = 'Study is not eligible for analysis';
+  constructor(readonly reasons: readonly string[]) {
+    super(reasons.join('; '));
+  }
+}
+/** The engine answered something that is not an `ildflow.engine-result/1`. */
+export class EngineFailed extends AppError {
+  readonly status = 502;
+  readonly slug = 'engine-failed';
+  readonly title = 'Analysis engine failed';
+}
+/** The PACS could not be reached or answered an error; retried with backoff, then the case fails. */
+export class PacsUnavailable extends AppError {
+  readonly status = 503;
+  readonly slug = 'pacs-unavailable';
+  readonly title = 'PACS unavailable';
+  constructor(detail: string, options?: ErrorOptions) {
+    super(detail, { ...options, retryable: true });
+  }
+}
+export class ConfigInvalid extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigInvalid';
+  }
+}
+
+/** Turns a zod error into the `errors` extension member of a 400 problem. */
+export function fieldErrors(issues: readonly { path: readonly PropertyKey[]; message: string }[]): FieldError[] {
+  return issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+}

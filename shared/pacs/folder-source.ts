@@ -1,0 +1,110 @@
+/**
+ * `file:///dir`: a folder of Part 10 files as an image source (the demo and offline use). The folder is
+ * indexed on each query — it is small by nature; a large archive belongs in a PACS.
+ */
+import { copyFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readInstanceHeader, type InstanceHeader } from '../dicom/read-instance.js';
+import { InvalidDicom, PacsUnavailable } from '../errors.js';
+import type { ImageSource, RetrievedSeries, SeriesSummary, StudySummary } from './source.js';
+
+type Indexed = Readonly<{ path: string; header: InstanceHeader }>;
+
+const MAX_DEPTH = 6;
+
+export function createFolderSource(root: string): ImageSource {
+  async function index(): Promise<Indexed[]> {
+    const out: Indexed[] = [];
+    async function walk(dir: string, depth: number): Promise<void> {
+      if (depth > MAX_DEPTH) return;
+      for (const entry of await readdir(dir, { withFileTypes: true })) {
+        const p = join(dir, entry.name);
+        if (entry.isDirectory()) await walk(p, depth + 1);
+        else if (entry.isFile() && !entry.name.endsWith('.json')) {
+          try {
+            out.push({ path: p, header: readInstanceHeader(p) });
+          } catch (err) {
+            // Not an image ildflow can use (an SR, a stray file): not part of any series it would pick.
+            if (!(err instanceof InvalidDicom)) throw err;
+          }
+        }
+      }
+    }
+    try {
+      await stat(root);
+    } catch {
+      throw new PacsUnavailable(`image folder ${root} does not exist`);
+    }
+    await walk(root, 0);
+    return out;
+  }
+
+  return {
+    kind: 'folder',
+    async ping() {
+      try {
+        await stat(root);
+      } catch {
+        throw new PacsUnavailable(`image folder ${root} does not exist`);
+      }
+    },
+
+    async findStudies(q) {
+      const studies = new Map<string, { s: StudySummary; modalities: Set<string> }>();
+      for (const { header: h } of await index()) {
+        if (q.patientId && h.patientId !== q.patientId) continue;
+        if (q.studyInstanceUid && h.studyInstanceUid !== q.studyInstanceUid) continue;
+        if (q.accessionNumber && h.accessionNumber !== q.accessionNumber) continue;
+        const known = studies.get(h.studyInstanceUid);
+        if (known) known.modalities.add(h.modality);
+        else
+          studies.set(h.studyInstanceUid, {
+            s: {
+              studyInstanceUid: h.studyInstanceUid,
+              patientId: h.patientId ?? '',
+              accessionNumber: h.accessionNumber,
+              studyDate: h.studyDate,
+              modalitiesInStudy: [],
+            },
+            modalities: new Set([h.modality]),
+          });
+      }
+      return [...studies.values()].map(({ s, modalities }) => ({ ...s, modalitiesInStudy: [...modalities].sort() }));
+    },
+
+    async findSeries(studyInstanceUid) {
+      const series = new Map<string, { first: InstanceHeader; count: number }>();
+      for (const { header: h } of await index()) {
+        if (h.studyInstanceUid !== studyInstanceUid) continue;
+        const known = series.get(h.seriesInstanceUid);
+        if (known) known.count++;
+        else series.set(h.seriesInstanceUid, { first: h, count: 1 });
+      }
+      return [...series.values()].map(({ first: h, count }): SeriesSummary => ({
+        studyInstanceUid: h.studyInstanceUid,
+        seriesInstanceUid: h.seriesInstanceUid,
+        modality: h.modality,
+        seriesDescription: h.seriesDescription,
+        instanceCount: count,
+        imageType: h.imageType,
+        sliceThicknessMm: h.sliceThickness,
+        convolutionKernel: h.convolutionKernel,
+        bodyPartExamined: h.bodyPartExamined,
+        acquisitionDate: h.acquisitionDate ?? h.seriesDate ?? h.studyDate,
+      }));
+    },
+
+    async retrieveSeries(studyInstanceUid, seriesInstanceUid, destDir, signal): Promise<RetrievedSeries> {
+      let files = 0;
+      let bytes = 0;
+      for (const { path, header: h } of await index()) {
+        if (h.studyInstanceUid !== studyInstanceUid || h.seriesInstanceUid !== seriesInstanceUid) continue;
+        signal.throwIfAborted();
+        await copyFile(path, join(destDir, `${h.sopInstanceUid}.dcm`));
+        bytes += (await stat(path)).size;
+        files++;
+      }
+      return { dir: destDir, files, bytes };
+    },
+  };
+}

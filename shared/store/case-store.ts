@@ -1,0 +1,249 @@
+/**
+ * The case store: Redis is the system of record for cases, their timelines, the audit trail and the
+ * billing outbox (DESIGN.md §3). Every change goes through `update`, which re-reads and re-decides on a
+ * lost race, so a decision is always made against the state it changes.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import {
+  canTransition,
+  PRIORITY_RANK,
+  type Case,
+  type CaseStatus,
+  type CreateCaseBody,
+  type TimelineEntry,
+} from '../domain/case.js';
+import { CaseNotFound, TransitionRefused } from '../errors.js';
+import { caseKeys, type Keys } from './keys.js';
+import { CREATE_CASE, UPDATE_CASE } from './scripts.js';
+
+/** An event appended to the billing outbox stream in the same step as the case change. */
+export type OutboxEvent = Readonly<{ eventId: string; event: unknown }>;
+
+/** What a decision on a case produces: the next document, why, and the events it emits. */
+export type Change = Readonly<{ next: Case; reason: string; events?: readonly OutboxEvent[] }>;
+
+export type Actor = string;
+
+export type AuditEntry = Readonly<{ userId: string; action: string; caseId?: string; ip?: string; detail?: string }>;
+
+export type ListQuery = Readonly<{ status?: CaseStatus; patientId?: string; cursor?: string; limit: number }>;
+
+export type StoredEvent = Readonly<{ cursor: string; eventId: string; event: unknown }>;
+
+const MAX_RACE_RETRIES = 20;
+
+export type CaseStore = ReturnType<typeof createCaseStore>;
+
+export function createCaseStore(redis: Redis, prefix: string, clock: () => Date = () => new Date()) {
+  const keys: Keys = caseKeys(prefix);
+
+  async function find(id: string): Promise<Case | null> {
+    if (!/^[A-Za-z0-9-]{1,64}$/.test(id)) return null;
+    const doc = await redis.hget(keys.case(id), 'doc');
+    return doc ? (JSON.parse(doc) as Case) : null;
+  }
+
+  async function get(id: string): Promise<Case> {
+    const c = await find(id);
+    if (!c) throw new CaseNotFound(`no case ${id}`);
+    return c;
+  }
+
+  /** Creates the case for an order, or returns the case that already holds this order id. */
+  async function create(
+    body: CreateCaseBody,
+    opts: { actor: Actor; advisories: string[] },
+  ): Promise<{ case: Case; created: boolean }> {
+    const now = clock().toISOString();
+    const id = randomUUID();
+    const c: Case = {
+      id,
+      status: 'queued',
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+      attempt: 0,
+      order: body.order,
+      patient: body.patient,
+      ...(body.study ? { requestedStudy: body.study } : {}),
+      coverage: body.coverage,
+      advisories: opts.advisories,
+      artifacts: [],
+    };
+    const entry: TimelineEntry = { at: now, actor: opts.actor, from: null, to: 'queued', reason: 'order accepted' };
+    const [created, holder] = (await redis.eval(
+      CREATE_CASE,
+      6,
+      keys.order(body.order.id),
+      keys.case(id),
+      keys.all,
+      keys.status('queued'),
+      keys.timeline(id),
+      keys.patient(body.patient.id),
+      id,
+      JSON.stringify(c),
+      Date.parse(now),
+      'queued',
+      JSON.stringify(entry),
+    )) as [number, string];
+    return created ? { case: c, created: true } : { case: await get(holder), created: false };
+  }
+
+  /**
+   * Applies `decide` to the current case and stores the result atomically. A status change must be in
+   * DESIGN.md §4's table (else TransitionRefused, 409). On a lost race `decide` runs again on the fresh
+   * state, so it must be a pure function of the case it is given. `decide` returns null for "no change".
+   */
+  async function update(id: string, actor: Actor, decide: (current: Case, now: Date) => Change | null): Promise<Case> {
+    for (let i = 0; i < MAX_RACE_RETRIES; i++) {
+      const current = await get(id);
+      const now = clock();
+      const change = decide(current, now);
+      if (!change) return current;
+      const { next: proposed, reason, events = [] } = change;
+      if (proposed.status !== current.status && !canTransition(current.status, proposed.status))
+        throw new TransitionRefused(`a case cannot move from ${current.status} to ${proposed.status}`);
+      const next: Case = { ...proposed, id: current.id, version: current.version + 1, updatedAt: now.toISOString() };
+      const entry: TimelineEntry = { at: next.updatedAt, actor, from: current.status, to: next.status, reason };
+      const ok = (await redis.eval(
+        UPDATE_CASE,
+        9,
+        keys.case(id),
+        keys.timeline(id),
+        keys.status(current.status),
+        keys.status(next.status),
+        keys.review,
+        keys.leases,
+        keys.awaiting,
+        keys.billingEvents,
+        keys.billingEventIds,
+        String(current.version),
+        String(next.version),
+        JSON.stringify(next),
+        next.status,
+        id,
+        JSON.stringify(entry),
+        Date.parse(next.createdAt),
+        reviewScore(next),
+        next.status === 'in_review' && next.claim ? Date.parse(next.claim.expiresAt) : '',
+        next.status === 'awaiting_study' && next.awaitingStudyUntil ? Date.parse(next.awaitingStudyUntil) : '',
+        ...events.flatMap((e) => [e.eventId, JSON.stringify(e.event)]),
+      )) as number;
+      if (ok === 1) return next;
+      if (ok === -1) throw new CaseNotFound(`no case ${id}`);
+    }
+    throw new TransitionRefused(`case ${id} is changing too quickly; try again`);
+  }
+
+  /** Moves a case to `to` (checked against the lifecycle table), optionally changing other fields. */
+  function transition(id: string, actor: Actor, to: CaseStatus, reason: string, patch: Partial<Case> = {}): Promise<Case> {
+    return update(id, actor, (c) => ({ next: { ...c, ...patch, status: to }, reason }));
+  }
+
+  async function timeline(id: string): Promise<TimelineEntry[]> {
+    const raw = await redis.lrange(keys.timeline(id), 0, -1);
+    return raw.map((r) => JSON.parse(r) as TimelineEntry);
+  }
+
+  /** Newest first. The cursor is opaque to callers: `<score>:<id>` of the last item returned. */
+  async function list(q: ListQuery): Promise<{ items: Case[]; nextCursor: string | null }> {
+    const key = q.patientId ? keys.patient(q.patientId) : q.status ? keys.status(q.status) : keys.all;
+    const max = q.cursor ? `(${q.cursor.split(':')[0]}` : '+inf';
+    const filtered: Case[] = [];
+    let upper = max;
+    // Over-read, then filter: a patient's index does not know statuses, and cursors must stay stable.
+    while (filtered.length < q.limit) {
+      const ids = await redis.zrevrangebyscore(key, upper, '-inf', 'WITHSCORES', 'LIMIT', 0, q.limit * 2);
+      if (ids.length === 0) break;
+      const pairs: [string, string][] = [];
+      for (let i = 0; i < ids.length; i += 2) pairs.push([ids[i]!, ids[i + 1]!]);
+      const docs = await Promise.all(pairs.map(([id]) => find(id)));
+      for (let i = 0; i < pairs.length && filtered.length < q.limit; i++) {
+        const c = docs[i];
+        if (c && (!q.status || c.status === q.status) && (!q.patientId || c.patient.id === q.patientId)) filtered.push(c);
+      }
+      upper = `(${pairs[pairs.length - 1]![1]}`;
+      if (ids.length < q.limit * 4) break;
+    }
+    const last = filtered[filtered.length - 1];
+    return {
+      items: filtered,
+      nextCursor: filtered.length === q.limit && last ? `${Date.parse(last.createdAt)}:${last.id}` : null,
+    };
+  }
+
+  /** `awaiting_review` and `in_review` cases: stat before urgent before routine, then oldest first. */
+  async function reviewQueue(limit = 200): Promise<Case[]> {
+    const ids = await redis.zrange(keys.review, '0', String(limit - 1));
+    const docs = await Promise.all(ids.map(find));
+    return docs.filter((c): c is Case => c !== null);
+  }
+
+  async function expiredLeases(now: Date): Promise<string[]> {
+    return redis.zrangebyscore(keys.leases, '-inf', String(now.getTime()));
+  }
+
+  async function awaitingStudyExpired(now: Date): Promise<string[]> {
+    return redis.zrangebyscore(keys.awaiting, '-inf', String(now.getTime()));
+  }
+
+  async function awaitingStudy(): Promise<string[]> {
+    return redis.zrange(keys.awaiting, '0', '-1');
+  }
+
+  async function casesOfPatient(patientId: string): Promise<string[]> {
+    return redis.zrange(keys.patient(patientId), '0', '-1');
+  }
+
+  async function audit(entry: AuditEntry): Promise<void> {
+    const fields = Object.entries({ at: clock().toISOString(), ...entry }).flatMap(([k, v]) => (v === undefined ? [] : [k, String(v)]));
+    await redis.xadd(keys.audit, '*', ...fields);
+  }
+
+  async function auditTrail(limit = 1000): Promise<Record<string, string>[]> {
+    const rows = await redis.xrange(keys.audit, '-', '+', 'COUNT', String(limit));
+    return rows.map(([, f]) => Object.fromEntries(pairsOf(f)));
+  }
+
+  /** Billing events after a cursor (a Redis stream id), in order. At-least-once: a consumer keeps its cursor. */
+  async function billingEvents(after: string | undefined, limit: number): Promise<StoredEvent[]> {
+    const start = after ? `(${after}` : '-';
+    const rows = await redis.xrange(keys.billingEvents, start, '+', 'COUNT', limit);
+    return rows.map(([cursor, f]) => {
+      const m = Object.fromEntries(pairsOf(f));
+      return { cursor, eventId: m.id ?? '', event: JSON.parse(m.event ?? 'null') as unknown };
+    });
+  }
+
+  return {
+    keys,
+    find,
+    get,
+    create,
+    update,
+    transition,
+    timeline,
+    list,
+    reviewQueue,
+    expiredLeases,
+    awaitingStudy,
+    awaitingStudyExpired,
+    casesOfPatient,
+    audit,
+    auditTrail,
+    billingEvents,
+  };
+}
+
+function reviewScore(c: Case): number | '' {
+  if (c.status !== 'awaiting_review' && c.status !== 'in_review') return '';
+  // Rank in the high digits, creation time (ms, < 1e13 until year 2286) in the low ones.
+  return PRIORITY_RANK[c.order.priority] * 1e13 + Date.parse(c.createdAt);
+}
+
+function pairsOf(flat: string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
+  return out;
+}

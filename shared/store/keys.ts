@@ -1,0 +1,25 @@
+/** Redis key layout. Every key starts with the deployment prefix; patient ids only appear hashed. */
+import { createHash } from 'node:crypto';
+import type { CaseStatus } from '../domain/case.js';
+
+export type Keys = ReturnType<typeof caseKeys>;
+
+export function caseKeys(prefix: string) {
+  const k = (s: string) => `${prefix}:${s}`;
+  return {
+    case: (id: string) => k(`case:${id}`),
+    timeline: (id: string) => k(`case:${id}:timeline`),
+    order: (orderId: string) => k(`order:${orderId}`),
+    all: k('cases'),
+    status: (s: CaseStatus) => k(`status:${s}`),
+    // MRNs are PHI: the index key carries a hash, so key names in monitoring tools reveal nothing.
+    patient: (patientId: string) => k(`patient:${createHash('sha256').update(patientId).digest('hex').slice(0, 32)}`),
+    study: (studyUid: string) => k(`study:${studyUid}`),
+    review: k('review'),
+    leases: k('leases'),
+    awaiting: k('awaiting-study'),
+    billingEvents: k('billing:events'),
+    billingEventIds: k('billing:event-ids'),
+    audit: k('audit'),
+  };
+}

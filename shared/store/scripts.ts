@@ -1,0 +1,55 @@
+/**
+ * Lua scripts: each case change is one atomic step in Redis (DESIGN.md §3), so a crash never leaves a case
+ * half-moved and a charge is never written without the move to `billed` (or the other way round).
+ */
+
+/**
+ * Create a case unless its order id is known.
+ * KEYS: order, case, all, status, timeline, patient
+ * ARGV: id, doc, createdScore, status, timelineEntry
+ * Returns the id of the case that holds the order id (the new one or the existing one).
+ */
+export const CREATE_CASE = `
+local existing = redis.call('GET', KEYS[1])
+if existing then return {0, existing} end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[2], 'doc', ARGV[2], 'version', 1, 'status', ARGV[4])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])
+redis.call('RPUSH', KEYS[5], ARGV[5])
+redis.call('ZADD', KEYS[6], ARGV[3], ARGV[1])
+return {1, ARGV[1]}
+`;
+
+/**
+ * Compare-and-set a case document on its version, keep the indexes in step, append the timeline entry and
+ * append any billing events — all or nothing.
+ * KEYS: case, timeline, oldStatus, newStatus, review, leases, awaiting, billingEvents, billingEventIds
+ * ARGV: expectedVersion, newVersion, doc, newStatus, id, timelineEntry|'', createdScore,
+ *       reviewScore|'' (remove), leaseExpiry|'' (remove), awaitingUntil|'' (remove), then eventId, eventJson pairs
+ * Returns 1 on success, 0 when the version moved on (the caller re-reads and re-decides), -1 when missing.
+ */
+export const UPDATE_CASE = `
+local v = redis.call('HGET', KEYS[1], 'version')
+if not v then return -1 end
+if v ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'doc', ARGV[3], 'version', ARGV[2], 'status', ARGV[4])
+if KEYS[3] ~= KEYS[4] then
+  redis.call('ZREM', KEYS[3], ARGV[5])
+  redis.call('ZADD', KEYS[4], ARGV[7], ARGV[5])
+end
+if ARGV[6] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[6]) end
+if ARGV[8] ~= '' then redis.call('ZADD', KEYS[5], ARGV[8], ARGV[5]) else redis.call('ZREM', KEYS[5], ARGV[5]) end
+if ARGV[9] ~= '' then redis.call('ZADD', KEYS[6], ARGV[9], ARGV[5]) else redis.call('ZREM', KEYS[6], ARGV[5]) end
+if ARGV[10] ~= '' then redis.call('ZADD', KEYS[7], ARGV[10], ARGV[5]) else redis.call('ZREM', KEYS[7], ARGV[5]) end
+local i = 11
+while ARGV[i] do
+  -- An event id is written once, ever: a replayed charge is a no-op, not a second charge.
+  if redis.call('HEXISTS', KEYS[9], ARGV[i]) == 0 then
+    local sid = redis.call('XADD', KEYS[8], '*', 'id', ARGV[i], 'event', ARGV[i + 1])
+    redis.call('HSET', KEYS[9], ARGV[i], sid)
+  end
+  i = i + 2
+end
+return 1
+`;
