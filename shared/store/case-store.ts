@@ -146,31 +146,33 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
     return raw.map((r) => JSON.parse(r) as TimelineEntry);
   }
 
-  /** Newest first. The cursor is opaque to callers: `<score>:<id>` of the last item returned. */
+  /**
+   * Newest first. The cursor is `<score>:<id>` of the last item returned; members with the same score
+   * come in reverse lexicographic order (ZREVRANGEBYSCORE), so ties are resumed exactly, never skipped.
+   */
   async function list(q: ListQuery): Promise<{ items: Case[]; nextCursor: string | null }> {
     const key = q.patientId ? keys.patient(q.patientId) : q.status ? keys.status(q.status) : keys.all;
-    const max = q.cursor ? `(${q.cursor.split(':')[0]}` : '+inf';
-    const filtered: Case[] = [];
-    let upper = max;
-    // Over-read, then filter: a patient's index does not know statuses, and cursors must stay stable.
-    while (filtered.length < q.limit) {
-      const ids = await redis.zrevrangebyscore(key, upper, '-inf', 'WITHSCORES', 'LIMIT', 0, q.limit * 2);
-      if (ids.length === 0) break;
+    const [cursorScore, cursorId] = q.cursor ? [q.cursor.slice(0, q.cursor.indexOf(':')), q.cursor.slice(q.cursor.indexOf(':') + 1)] : ['+inf', ''];
+    const after = (score: string, id: string) => !q.cursor || Number(score) < Number(cursorScore) || (score === cursorScore && id < cursorId);
+    const items: { c: Case; score: string }[] = [];
+    let upper = cursorScore;
+    let offset = 0;
+    // Over-read, then filter: a patient's index does not know statuses, and hashed keys may collide.
+    for (;;) {
+      const flat = await redis.zrevrangebyscore(key, upper, '-inf', 'WITHSCORES', 'LIMIT', offset, q.limit * 2);
       const pairs: [string, string][] = [];
-      for (let i = 0; i < ids.length; i += 2) pairs.push([ids[i]!, ids[i + 1]!]);
+      for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i]!, flat[i + 1]!]);
       const docs = await Promise.all(pairs.map(([id]) => find(id)));
-      for (let i = 0; i < pairs.length && filtered.length < q.limit; i++) {
+      for (let i = 0; i < pairs.length && items.length < q.limit; i++) {
         const c = docs[i];
-        if (c && (!q.status || c.status === q.status) && (!q.patientId || c.patient.id === q.patientId)) filtered.push(c);
+        const [id, score] = pairs[i]!;
+        if (c && after(score, id) && (!q.status || c.status === q.status) && (!q.patientId || c.patient.id === q.patientId)) items.push({ c, score });
       }
-      upper = `(${pairs[pairs.length - 1]![1]}`;
-      if (ids.length < q.limit * 4) break;
+      if (items.length >= q.limit || pairs.length < q.limit * 2) break;
+      offset += pairs.length;
     }
-    const last = filtered[filtered.length - 1];
-    return {
-      items: filtered,
-      nextCursor: filtered.length === q.limit && last ? `${Date.parse(last.createdAt)}:${last.id}` : null,
-    };
+    const last = items[items.length - 1];
+    return { items: items.map((i) => i.c), nextCursor: items.length === q.limit && last ? `${last.score}:${last.c.id}` : null };
   }
 
   /** `awaiting_review` and `in_review` cases: stat before urgent before routine, then oldest first. */
