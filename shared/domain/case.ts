@@ -36,7 +36,7 @@ export const TRANSITIONS: Readonly<Record<CaseStatus, readonly CaseStatus[]>> = 
   analyzing: ['awaiting_review', 'ineligible', 'failed'],
   awaiting_review: ['in_review', 'cancelled'],
   in_review: ['signed', 'rejected', 'awaiting_review'],
-  signed: ['billed'],
+  signed: ['billed', 'rejected'],
   billed: ['reversed'],
   rejected: [],
   ineligible: [],
@@ -47,6 +47,7 @@ export const TRANSITIONS: Readonly<Record<CaseStatus, readonly CaseStatus[]>> = 
 // Departures from DESIGN.md §4's table, as a hospital would expect (noted on the issue):
 // - awaiting_study → cancelled: an order withdrawn while ildflow waits for the study must be cancellable.
 // - retrieving → awaiting_study: the PACS has the study but it is still arriving (incomplete series).
+// - signed → rejected: an addendum that rejects the result before the charge was emitted (no charge).
 
 export function canTransition(from: CaseStatus, to: CaseStatus): boolean {
   return TRANSITIONS[from].includes(to);

@@ -1,0 +1,23 @@
+# ildflow: one image for the API and the workers (choose with `--role`).
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY types ./types
+COPY shared ./shared
+COPY services ./services
+COPY workers ./workers
+COPY bin ./bin
+RUN npm ci --no-audit --no-fund && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production ILDFLOW_HOST=0.0.0.0 ILDFLOW_DATA_DIR=/var/lib/ildflow
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/bin ./bin
+COPY package.json ./
+RUN mkdir -p /var/lib/ildflow && chown node:node /var/lib/ildflow
+USER node
+EXPOSE 8080
+ENTRYPOINT ["node", "bin/ildflow.js"]
+CMD ["start"]

@@ -1,0 +1,15 @@
+import type { RequestHandler } from 'express';
+import { QUEUE } from '../../../shared/queues.js';
+import { retryCase as decideRetry } from '../../../shared/review/index.js';
+import { traceIdOf, userOf } from '../context.js';
+import type { ApiDeps } from '../deps.js';
+
+/** POST /v1/cases/{id}/retry: failed → queued with the next attempt, whose job ids are new. */
+export const retryCase =
+  (deps: Pick<ApiDeps, 'store' | 'pipeline'>): RequestHandler =>
+  async (req, res) => {
+    const user = userOf(res);
+    const c = await deps.store.update(String(req.params.id), user.id, (cur, now) => decideRetry(cur, user, now));
+    await deps.pipeline.enqueue(QUEUE.retrieve, { caseId: c.id, traceId: traceIdOf(res) }, c.attempt);
+    res.json({ id: c.id, status: c.status, attempt: c.attempt });
+  };

@@ -1,0 +1,10 @@
+import { Router } from 'express';
+import type { ApiDeps } from '../deps.js';
+import { mount } from '../mount.js';
+import { retryCase } from './retry-case.js';
+
+export function adminRoutes(deps: ApiDeps): Router {
+  const r = Router();
+  mount(r, deps.users, 'retryCase', retryCase(deps));
+  return r;
+}

@@ -1,0 +1,40 @@
+/**
+ * The API application (DESIGN.md §5). `createApp(deps)` builds it from injected dependencies and does no
+ * I/O itself; services/api/main.ts (the composition root) constructs the clients and listens.
+ */
+import express, { type Express } from 'express';
+import { NotFound } from '../../shared/errors.js';
+import { adminRoutes } from './admin/routes.js';
+import { billingRoutes } from './billing/routes.js';
+import { casesRoutes } from './cases/routes.js';
+import type { ApiDeps } from './deps.js';
+import { healthRoutes } from './health/routes.js';
+import { httpMetrics } from './metrics.js';
+import { mount } from './mount.js';
+import { openApiDocument } from './openapi.js';
+import { problemHandler } from './problem.js';
+import { reviewRoutes } from './review/routes.js';
+import { securityHeaders } from './security.js';
+import { traceRequests } from './trace.js';
+import { triggersRoutes } from './triggers/routes.js';
+
+export type { ApiDeps } from './deps.js';
+
+export function createApp(deps: ApiDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple'); // no nested objects from a query string: every parameter is a plain string
+  app.use(traceRequests, securityHeaders, httpMetrics(deps.metrics, deps.pipeline));
+  // Size limit before parsing (DESIGN.md §6); JSON only, so a form or text body is a 400 from the schema.
+  app.use(express.json({ limit: deps.config.ILDFLOW_BODY_LIMIT, strict: true }));
+
+  app.use(healthRoutes(deps), casesRoutes(deps), reviewRoutes(deps), adminRoutes(deps), billingRoutes(deps), triggersRoutes(deps));
+  const spec = JSON.stringify(openApiDocument());
+  const docs = express.Router();
+  mount(docs, deps.users, 'openapi', (_req, res) => void res.type('application/json').send(spec));
+  app.use(docs);
+
+  app.use((req, _res, next) => next(new NotFound(`no route ${req.method} ${req.path}`)));
+  app.use(problemHandler(deps.logger));
+  return app;
+}

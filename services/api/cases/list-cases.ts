@@ -1,0 +1,25 @@
+import type { RequestHandler } from 'express';
+import { z } from 'zod';
+import { CaseStatus } from '../../../shared/domain/case.js';
+import { parseInput } from '../context.js';
+import type { ApiDeps } from '../deps.js';
+import { auditRead } from '../mount.js';
+
+export const ListCasesQuery = z.object({
+  status: CaseStatus.optional(),
+  patientId: z.string().min(1).max(64).optional(),
+  /** Opaque: the `next` of the previous page. */
+  cursor: z.string().regex(/^\d{1,15}:[A-Za-z0-9-]{1,64}$/, 'not a cursor from this API').optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+/** GET /v1/cases: newest first; `next` is null on the last page. */
+export const listCases =
+  (deps: Pick<ApiDeps, 'store'>): RequestHandler =>
+  async (req, res) => {
+    const q = parseInput(ListCasesQuery, req.query);
+    const { items, nextCursor } = await deps.store.list(q);
+    // A list shows patients: audited as one read, with no case id (the query is not logged: it may hold an MRN).
+    await auditRead(deps.store, req, res, q.patientId ? 'case.list.patient' : 'case.list');
+    res.json({ items, next: nextCursor });
+  };

@@ -1,0 +1,28 @@
+/** What the API needs, and nothing more (STYLE.md §6): main.ts builds it; tests pass a real Redis store. */
+import type { Registry } from 'prom-client';
+import type { UserDirectory } from '../../shared/auth/users.js';
+import type { advisoriesFor } from '../../shared/billing/payer-advisories.js';
+import type { ChargeEvent } from '../../shared/billing/charge-event.js';
+import type { Config } from '../../shared/config.js';
+import type { Logger } from '../../shared/logger.js';
+import type { Pipeline } from '../../shared/queues.js';
+import type { CaseStore } from '../../shared/store/case-store.js';
+
+export type ApiDeps = Readonly<{
+  config: Pick<Config, 'ILDFLOW_BODY_LIMIT' | 'ILDFLOW_CLAIM_LEASE_MINUTES' | 'ILDFLOW_DATA_DIR' | 'ILDFLOW_METRICS_TOKEN'>;
+  store: CaseStore;
+  users: UserDirectory;
+  /** `depths` feeds the queue gauge on each /metrics scrape. */
+  pipeline: Pick<Pipeline, 'enqueue' | 'depths'>;
+  logger: Logger;
+  metrics: Registry;
+  pingRedis(): Promise<void>;
+  pacsReady(): Promise<void>;
+  advisoriesFor: typeof advisoriesFor;
+  /**
+   * The charge events of a case, for a reversal. Default: a scan of the store's billing feed for
+   * `case.billing.eventIds`; a deployment with a lookup index can inject a faster one.
+   */
+  chargeEventsOf?: (eventIds: readonly string[]) => Promise<ChargeEvent[]>;
+  clock?: () => Date;
+}>;

@@ -1,0 +1,12 @@
+import { Router } from 'express';
+import type { ApiDeps } from '../deps.js';
+import { mount } from '../mount.js';
+import { healthz, metrics, readyz } from './health.js';
+
+export function healthRoutes(deps: ApiDeps): Router {
+  const r = Router();
+  mount(r, deps.users, 'healthz', healthz);
+  mount(r, deps.users, 'readyz', readyz(deps));
+  mount(r, deps.users, 'metrics', metrics(deps));
+  return r;
+}

@@ -1,0 +1,22 @@
+/** Mounts a handler at its route-table entry, behind authentication and the route's roles. */
+import type { Request, RequestHandler, Response, Router } from 'express';
+import type { UserDirectory } from '../../shared/auth/users.js';
+import type { CaseStore } from '../../shared/store/case-store.js';
+import { authenticate, authorize } from './auth.js';
+import { clientIp, userOf } from './context.js';
+import { ROUTES, expressPath, type RouteId, type RouteSpec } from './route-table.js';
+
+export function mount(router: Router, users: UserDirectory, id: RouteId, ...handlers: RequestHandler[]): void {
+  const spec: RouteSpec = ROUTES[id];
+  const tag: RequestHandler = (_req, res, next) => {
+    res.locals.route = spec.path; // the metrics label and the log field: a template, never an id
+    next();
+  };
+  const guard = spec.roles === 'public' ? [] : [authenticate(users), authorize(spec)];
+  router[spec.method](expressPath(spec.path), tag, ...guard, ...handlers);
+}
+
+/** Records a PHI read: who, what, which case, from where (DESIGN.md §6; HIPAA 45 CFR 164.312(b)). */
+export function auditRead(store: Pick<CaseStore, 'audit'>, req: Request, res: Response, action: string, caseId?: string): Promise<void> {
+  return store.audit({ userId: userOf(res).id, action, caseId, ip: clientIp(req) });
+}

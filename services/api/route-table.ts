@@ -1,0 +1,56 @@
+/**
+ * Every route of the API with the roles allowed to call it (DESIGN.md §5 and §6). This table is the one
+ * place authorization is declared: the routers mount from it, the OpenAPI document is generated from it,
+ * and the integration tests walk it route × role.
+ */
+import type { Role } from '../../shared/auth/users.js';
+
+export type RouteSpec = Readonly<{
+  method: 'get' | 'post';
+  /** OpenAPI form (`{id}`); `expressPath` converts it. */
+  path: string;
+  /** `public`: no bearer token (health checks; /metrics has its own optional token). */
+  roles: readonly Role[] | 'public';
+  summary: string;
+  /** The success status. */
+  ok: number;
+  /** Problem statuses this route can answer besides 401/403/500. */
+  problems: readonly number[];
+  /** Responses carry PHI: reads are audited (DESIGN.md §6). */
+  phi?: boolean;
+}>;
+
+const ANY: readonly Role[] = ['orderer', 'pacs', 'radiologist', 'billing', 'admin'];
+
+export const ROUTES = {
+  createCase: { method: 'post', path: '/v1/cases', roles: ['orderer', 'pacs', 'admin'], ok: 202, problems: [400, 413, 415], summary: 'Create a case from an order; 200 with the existing case when the order id is known' },
+  getCase: { method: 'get', path: '/v1/cases/{id}', roles: ANY, ok: 200, problems: [404], phi: true, summary: 'The case with its timeline (audited PHI read)' },
+  listCases: { method: 'get', path: '/v1/cases', roles: ['orderer', 'radiologist', 'admin'], ok: 200, problems: [400], phi: true, summary: 'List cases, newest first, with a cursor' },
+  cancelCase: { method: 'post', path: '/v1/cases/{id}/cancel', roles: ['orderer', 'admin'], ok: 200, problems: [400, 404, 409], summary: 'Cancel a case before signature' },
+  retryCase: { method: 'post', path: '/v1/cases/{id}/retry', roles: ['admin'], ok: 200, problems: [404, 409], summary: 'Re-queue a failed case with the next attempt' },
+  reviewQueue: { method: 'get', path: '/v1/review/queue', roles: ['radiologist'], ok: 200, problems: [], phi: true, summary: 'awaiting_review and in_review cases: stat, urgent, routine, then oldest first' },
+  claimCase: { method: 'post', path: '/v1/cases/{id}/claim', roles: ['radiologist'], ok: 200, problems: [404, 409], summary: 'Claim (or renew the lease on) a case for review' },
+  releaseCase: { method: 'post', path: '/v1/cases/{id}/release', roles: ['radiologist'], ok: 200, problems: [404, 409], summary: 'Return a claimed case to the queue' },
+  submitReview: { method: 'post', path: '/v1/cases/{id}/review', roles: ['radiologist'], ok: 200, problems: [400, 404, 409, 413], summary: 'Accept, amend or reject the result and sign (claim holder only)' },
+  addAddendum: { method: 'post', path: '/v1/cases/{id}/addendum', roles: ['radiologist', 'admin'], ok: 200, problems: [400, 404, 409, 413], summary: 'Add an addendum (signer or admin); a change to reject reverses the charge' },
+  listArtifacts: { method: 'get', path: '/v1/cases/{id}/artifacts', roles: ['radiologist', 'billing', 'admin'], ok: 200, problems: [404], phi: true, summary: 'The artifacts of a case' },
+  getArtifact: { method: 'get', path: '/v1/cases/{id}/artifacts/{name}', roles: ['radiologist', 'billing', 'admin'], ok: 200, problems: [404], phi: true, summary: 'One artifact (report PDF, SR, FHIR DiagnosticReport, key image)' },
+  billingEvents: { method: 'get', path: '/v1/billing/events', roles: ['billing'], ok: 200, problems: [400], phi: true, summary: 'Charge and reversal events in order after a cursor (at-least-once; dedupe on eventId)' },
+  studyAvailable: { method: 'post', path: '/v1/triggers/study-available', roles: ['pacs'], ok: 202, problems: [400, 413], summary: 'A study is available: resume the cases waiting for it' },
+  orthancStableStudy: { method: 'post', path: '/v1/triggers/orthanc', roles: ['pacs'], ok: 202, problems: [400, 413], summary: 'Orthanc OnStableStudy webhook' },
+  healthz: { method: 'get', path: '/healthz', roles: 'public', ok: 200, problems: [], summary: 'Liveness' },
+  readyz: { method: 'get', path: '/readyz', roles: 'public', ok: 200, problems: [503], summary: 'Readiness: Redis and the PACS answer' },
+  metrics: { method: 'get', path: '/metrics', roles: 'public', ok: 200, problems: [], summary: 'Prometheus metrics (bearer ILDFLOW_METRICS_TOKEN when configured)' },
+  openapi: { method: 'get', path: '/v1/openapi.json', roles: 'public', ok: 200, problems: [], summary: 'This API as OpenAPI 3.1' },
+} as const satisfies Record<string, RouteSpec>;
+
+export type RouteId = keyof typeof ROUTES;
+
+/** `/v1/cases/{id}` → `/v1/cases/:id` (path-to-regexp, express 5). */
+export function expressPath(path: string): string {
+  return path.replace(/\{([A-Za-z]+)\}/g, ':$1');
+}
+
+export function isAllowed(spec: RouteSpec, roles: readonly Role[]): boolean {
+  return spec.roles === 'public' || roles.some((r) => (spec.roles as readonly Role[]).includes(r));
+}

@@ -1,0 +1,28 @@
+/** `ildflow analyze DIR`: runs the reference engine on a folder of one series, no Redis; JSON out. */
+import { checkSeriesForEngine } from '../../shared/engines/check-series.js';
+import { REFERENCE_DESCRIPTOR, analyzeSeriesDir } from '../../shared/engines/reference/index.js';
+import { options } from './main.js';
+
+export async function analyzeCommand(args: string[]): Promise<number> {
+  const { values, positionals } = options(args, { json: { type: 'boolean', default: false } });
+  const dir = positionals[0];
+  if (!dir) throw new Error('usage: ildflow analyze DIR [--json]');
+  const check = await checkSeriesForEngine(dir, REFERENCE_DESCRIPTOR.requirements);
+  if (check.reasons.length) {
+    const out = { eligible: false, reasons: check.reasons };
+    console.log(values.json ? JSON.stringify(out, null, 2) : `not eligible:\n  - ${check.reasons.join('\n  - ')}`);
+    return 3;
+  }
+  if (!values.json) process.stderr.write(`analysing ${check.summary?.sliceCount} slices…\n`);
+  const result = await analyzeSeriesDir(dir);
+  if (values.json) console.log(JSON.stringify(result, null, 2));
+  else {
+    const q = result.quantities;
+    console.log(`category: ${result.classification.category}`);
+    for (const r of result.classification.rationale) console.log(`  - ${r}`);
+    console.log(`lung volume ${q.lungVolumeMl} mL, mean ${q.meanLungDensityHu} HU, HAA ${q.haaPercent}%, LAA-950 ${q.laa950Percent}%`);
+    console.log(`extents (% of lung): ${Object.entries(q.extents).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    console.log(`took ${(result.timings.durationMs / 1000).toFixed(2)} s`);
+  }
+  return 0;
+}

@@ -1,0 +1,109 @@
+/**
+ * The composition root for `ildflow start` and `ildflow demo`: the only place that constructs clients
+ * (STYLE.md §6). Roles: `api`, `worker` (all stages) or `worker:NAME` (one stage), any combination;
+ * the embedded default runs them all in one process.
+ */
+import type { Server } from 'node:http';
+import { once } from 'node:events';
+import { createArtifactStore } from '../../shared/artifacts/artifact-store.js';
+import { createUserDirectory, loadUsersFile, type User } from '../../shared/auth/users.js';
+import { advisoriesFor } from '../../shared/billing/payer-advisories.js';
+import type { Config } from '../../shared/config.js';
+import { createEngine } from '../../shared/engines/create-engine.js';
+import { createLogger, type Logger } from '../../shared/logger.js';
+import { createMetrics } from '../../shared/metrics.js';
+import { createImageSource } from '../../shared/pacs/create-source.js';
+import { QUEUE, createPipeline, type QueueName } from '../../shared/queues.js';
+import { connectRedis, pingRedis } from '../../shared/redis.js';
+import { createCaseStore } from '../../shared/store/case-store.js';
+import { createApp } from '../api/app.js';
+import { startWorkers } from '../../workers/main.js';
+
+export type Role = 'api' | 'worker' | `worker:${QueueName}`;
+
+export function parseRoles(text: string): Role[] {
+  const stages = Object.values(QUEUE) as string[];
+  return text.split(',').map((r) => {
+    const t = r.trim();
+    if (t === 'api' || t === 'worker') return t;
+    if (t.startsWith('worker:') && stages.includes(t.slice(7))) return t as Role;
+    throw new Error(`unknown role "${t}": use api, worker or worker:${stages.join('|worker:')}`);
+  });
+}
+
+export type Runtime = Readonly<{
+  config: Config;
+  logger: Logger;
+  store: ReturnType<typeof createCaseStore>;
+  /** Where the API listens, once started. */
+  url: string | null;
+  close(): Promise<void>;
+}>;
+
+export async function openRuntime(
+  config: Config,
+  opts: { roles: readonly Role[]; users?: readonly User[]; logger?: Logger; sweepIntervalMs?: number },
+): Promise<Runtime> {
+  const logger = opts.logger ?? createLogger({ level: config.ILDFLOW_LOG_LEVEL });
+  const users = opts.users ?? loadUsersFile(config.ILDFLOW_USERS_FILE);
+  const source = createImageSource(config.ILDFLOW_PACS ?? 'file:///nonexistent');
+  const engine = createEngine(config.ILDFLOW_ENGINE);
+  await pingRedis(config.REDIS_URL).catch((err: Error) => {
+    throw new Error(`Redis does not answer at ${config.REDIS_URL} (${err.message}). Start one: redis-server, or see README "Prerequisites".`);
+  });
+  const redis = connectRedis(config.REDIS_URL, { name: 'ildflow' });
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  const prefix = config.ILDFLOW_REDIS_PREFIX;
+  const store = createCaseStore(redis, prefix);
+  const pipeline = createPipeline(redis, prefix);
+  const metrics = createMetrics();
+  const artifacts = createArtifactStore(config.ILDFLOW_DATA_DIR);
+
+  const stages = opts.roles.includes('worker')
+    ? (Object.values(QUEUE) as QueueName[])
+    : opts.roles.filter((r) => r.startsWith('worker:')).map((r) => r.slice(7) as QueueName);
+  const workers = stages.length
+    ? startWorkers(
+        { config, redis, store, pipeline, artifacts, source, engine, logger, clock: () => new Date(), observeStage: metrics.observeStage },
+        { connection: redis, stages, sweepIntervalMs: opts.sweepIntervalMs },
+      )
+    : null;
+
+  let server: Server | null = null;
+  let url: string | null = null;
+  if (opts.roles.includes('api')) {
+    const app = createApp({
+      config,
+      store,
+      users: createUserDirectory(users),
+      pipeline,
+      logger,
+      metrics: metrics.registry,
+      pingRedis: () => pingRedis(config.REDIS_URL),
+      pacsReady: () => source.ping(),
+      advisoriesFor,
+    });
+    server = app.listen(config.ILDFLOW_PORT, config.ILDFLOW_HOST);
+    await once(server, 'listening');
+    const addr = server.address();
+    url = typeof addr === 'object' && addr ? `http://${config.ILDFLOW_HOST}:${addr.port}` : null;
+    logger.info({ url }, 'api listening');
+  }
+  logger.info({ roles: opts.roles, stages, engine: engine.descriptor.id, source: source.kind }, 'ildflow started');
+
+  return {
+    config,
+    logger,
+    store,
+    url,
+    async close() {
+      if (server) {
+        server.close();
+        server.closeAllConnections();
+      }
+      await workers?.close();
+      await pipeline.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * Analyze: checks the spooled series against the engine's requirements, runs the engine (off the event
+ * loop: the reference engine on a worker thread, the others out of process) and records its validated
+ * result. One job per case and attempt; a case that already has a result only has its report job
+ * (re-)enqueued. A requirement failure makes the case `ineligible`; an engine that answers garbage fails
+ * the case without retries (EngineFailed is not retryable); an engine outage is retried with backoff.
+ */
+import { EngineResult } from '../../shared/engines/contract.js';
+import { checkSeriesForEngine } from '../../shared/engines/check-series.js';
+import { EngineFailed } from '../../shared/errors.js';
+import { QUEUE, type StageJob } from '../../shared/queues.js';
+import type { WorkerDeps } from '../deps.js';
+
+const ACTOR = 'worker:analyze';
+
+export async function analyze(job: StageJob, deps: WorkerDeps, signal: AbortSignal): Promise<void> {
+  const c = await deps.store.find(job.caseId);
+  if (!c || c.status !== 'analyzing' || !c.source) return; // moved on, cancelled or deleted: nothing to do
+  if (!c.result) {
+    const check = await checkSeriesForEngine(c.source.seriesDir, deps.engine.descriptor.requirements);
+    if (check.reasons.length) {
+      await deps.store.transition(c.id, ACTOR, 'ineligible', `the series fails ${deps.engine.descriptor.name}'s requirements: ${check.reasons.join('; ')}`, {
+        ineligibleReasons: check.reasons,
+      });
+      return;
+    }
+    const raw: unknown = await deps.engine.analyze(
+      { seriesDir: c.source.seriesDir, studyInstanceUid: c.source.studyInstanceUid, seriesInstanceUid: c.source.seriesInstanceUid },
+      signal,
+    );
+    // Every engine answer is validated (DESIGN.md §5), the built-in one included.
+    const parsed = EngineResult.safeParse(raw);
+    if (!parsed.success)
+      throw new EngineFailed(`${deps.engine.descriptor.name} answered an invalid result: ${parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    const result = parsed.data;
+    await deps.store.update(c.id, ACTOR, (cur) =>
+      cur.status === 'analyzing' && !cur.result
+        ? {
+            next: { ...cur, result },
+            reason: `${result.engine.name} ${result.engine.version}: ${result.classification.category} in ${(result.timings.durationMs / 1000).toFixed(1)} s`,
+          }
+        : null,
+    );
+  }
+  await deps.pipeline.enqueue(QUEUE.report, { ...job, phase: 'preliminary' }, c.attempt);
+}

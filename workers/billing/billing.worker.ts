@@ -1,0 +1,25 @@
+/**
+ * Billing: turns a signed case into exactly one charge event (DESIGN.md §5 "Billing"). The charge is
+ * appended to the billing outbox stream in the same atomic step as the move `signed → billed`, and its
+ * event id is deterministic, so a retried, replayed or concurrent job can never bill twice. Delivery to
+ * the billing system's outputs (HL7 MLLP, webhook, FHIR) reads from that outbox.
+ */
+import { buildChargeEvent } from '../../shared/billing/charge-event.js';
+import type { StageJob } from '../../shared/queues.js';
+import type { WorkerDeps } from '../deps.js';
+
+const ACTOR = 'worker:billing';
+
+export async function bill(job: StageJob, deps: WorkerDeps): Promise<void> {
+  await deps.store.update(job.caseId, ACTOR, (c, now) => {
+    if (c.status !== 'signed') return null; // billed already, or rejected: nothing to charge
+    // Throws ChargeNotBuildable (not retried) when documentation is missing: the case records why.
+    const charge = buildChargeEvent(c, { mode: deps.config.ILDFLOW_BILLING_MODE, now });
+    const codes = charge.lines.map((l) => l.code);
+    return {
+      next: { ...c, status: 'billed', billing: { eventIds: [charge.eventId], codes, billedAt: now.toISOString() } },
+      reason: `charge ${charge.eventId}: ${charge.lines.map((l) => [l.code, ...l.modifiers].join('-')).join(', ')}`,
+      events: [{ eventId: charge.eventId, event: charge }],
+    };
+  });
+}

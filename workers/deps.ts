@@ -1,0 +1,23 @@
+/** What the workers are given by their composition root (workers/main.ts). Each stage picks what it needs. */
+import type { Logger } from 'pino';
+import type { ArtifactStore } from '../shared/artifacts/artifact-store.js';
+import type { Config } from '../shared/config.js';
+import type { IldEngine } from '../shared/engines/contract.js';
+import type { ImageSource } from '../shared/pacs/source.js';
+import type { Pipeline } from '../shared/queues.js';
+import type { CaseStore } from '../shared/store/case-store.js';
+import type { Redis } from '../shared/redis.js';
+
+export type WorkerDeps = Readonly<{
+  config: Config;
+  redis: Redis;
+  store: CaseStore;
+  pipeline: Pick<Pipeline, 'enqueue'>;
+  artifacts: ArtifactStore;
+  source: ImageSource;
+  engine: IldEngine;
+  logger: Logger;
+  clock: () => Date;
+  /** Called with each finished stage's duration (seconds) for the stage histogram. */
+  observeStage?: (stage: string, outcome: 'ok' | 'error', seconds: number) => void;
+}>;

@@ -1,0 +1,113 @@
+/**
+ * Retrieve: finds the patient's prior chest CT, picks the series, spools it to the artifact store and
+ * checks it is complete. Triggered by a new order, an admin retry, a PACS event (resume from
+ * `awaiting_study`) or the awaiting-study deadline. One job per case and attempt; idempotent: a case
+ * already past retrieval only has its next job (re-)enqueued. PACS errors are retried with backoff
+ * (shared/queues.ts RETRY), then the case fails with the reason.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Case, SourceSeries } from '../../shared/domain/case.js';
+import { PacsUnavailable } from '../../shared/errors.js';
+import { candidateStudies, selectSeries, type SeriesChoice } from '../../shared/pacs/select-series.js';
+import type { SeriesSummary, StudySummary } from '../../shared/pacs/source.js';
+import { QUEUE, type StageJob } from '../../shared/queues.js';
+import type { WorkerDeps } from '../deps.js';
+
+const ACTOR = 'worker:retrieve';
+
+export async function retrieve(job: StageJob, deps: WorkerDeps, signal: AbortSignal): Promise<void> {
+  let c = await deps.store.find(job.caseId);
+  if (!c) return; // deleted since enqueue: nothing to do, and no retry
+  if (c.status === 'awaiting_study') return expireIfDue(c, deps);
+  if (c.status === 'analyzing') return deps.pipeline.enqueue(QUEUE.analyze, job, c.attempt);
+  if (c.status === 'queued') c = await deps.store.transition(c.id, ACTOR, 'retrieving', 'looking for the prior chest CT');
+  if (c.status !== 'retrieving') return; // cancelled or moved on by someone else
+
+  const found = await findSeries(c, deps);
+  if (found.kind === 'wait') return awaitStudy(c, found.reasons, deps);
+  if (found.kind === 'ineligible') {
+    await deps.store.transition(c.id, ACTOR, 'ineligible', found.reasons.join('; '), { ineligibleReasons: found.reasons });
+    return;
+  }
+  const { study, series, choice } = found;
+  const spool = await deps.artifacts.freshSpool(c.id);
+  try {
+    const got = await deps.source.retrieveSeries(study.studyInstanceUid, series.seriesInstanceUid, spool, signal);
+    // Completeness (DESIGN.md §5): every instance the PACS counts must have arrived. A short transfer is
+    // retried, never analysed; slice gaps are checked when the volume is assembled.
+    if (got.files < series.instanceCount)
+      throw new PacsUnavailable(`received ${got.files} of ${series.instanceCount} instances; the series may still be arriving`);
+    const seriesDir = await deps.artifacts.commitSeries(c.id, spool);
+    const source: SourceSeries = {
+      studyInstanceUid: study.studyInstanceUid,
+      seriesInstanceUid: series.seriesInstanceUid,
+      accessionNumber: study.accessionNumber,
+      studyDate: study.studyDate,
+      acquisitionDate: series.acquisitionDate ?? study.studyDate,
+      modality: series.modality,
+      seriesDescription: series.seriesDescription,
+      sliceCount: got.files,
+      sliceThicknessMm: series.sliceThicknessMm,
+      convolutionKernel: series.convolutionKernel,
+      selection: { chosen: choice.why, rejected: choice.rejected },
+      retrievedAt: deps.clock().toISOString(),
+      seriesDir,
+    };
+    await deps.store.update(c.id, ACTOR, (cur) => ({
+      next: { ...cur, status: 'analyzing', source },
+      reason: `retrieved ${got.files} images (${(got.bytes / 1e6).toFixed(1)} MB); ${choice.why}`,
+    }));
+  } catch (err) {
+    await deps.artifacts.discard(spool);
+    throw err;
+  }
+  await deps.pipeline.enqueue(QUEUE.analyze, job, c.attempt);
+}
+
+type Found =
+  | { kind: 'series'; study: StudySummary; series: SeriesSummary; choice: SeriesChoice }
+  | { kind: 'wait'; reasons: string[] }
+  | { kind: 'ineligible'; reasons: string[] };
+
+/** The most recent prior CT study whose series meets the engine's requirements. */
+async function findSeries(c: Case, deps: WorkerDeps): Promise<Found> {
+  const req = deps.engine.descriptor.requirements;
+  const studies = await deps.source.findStudies(
+    c.requestedStudy ? { ...c.requestedStudy, patientId: undefined } : { patientId: c.patient.id },
+  );
+  const { candidates, reasons } = candidateStudies(studies, { patientId: c.patient.id, orderedAt: c.order.orderedAt, requested: c.requestedStudy });
+  const rejected: string[] = [...reasons];
+  for (const study of candidates) {
+    const choice = selectSeries(await deps.source.findSeries(study.studyInstanceUid), req);
+    if (choice.chosen) return { kind: 'series', study, series: choice.chosen, choice };
+    for (const r of choice.rejected) rejected.push(`study ${study.accessionNumber ?? study.studyInstanceUid}, series ${r.seriesInstanceUid}: ${r.reasons.join(', ')}`);
+  }
+  // Nothing at all yet: the study may still come (an outside CT being imported). Something there but
+  // unusable, or a named study that is another patient's: waiting will not help.
+  const nothingYet = candidates.length === 0 && !reasons.some((r) => r.includes('another patient'));
+  return nothingYet ? { kind: 'wait', reasons: rejected.length ? rejected : ['no CT study of this patient in the PACS'] } : { kind: 'ineligible', reasons: rejected };
+}
+
+async function awaitStudy(c: Case, reasons: string[], deps: WorkerDeps): Promise<void> {
+  const waitMs = deps.config.ILDFLOW_AWAIT_STUDY_HOURS * 3600_000;
+  const until = new Date(deps.clock().getTime() + waitMs).toISOString();
+  await deps.store.transition(c.id, ACTOR, 'awaiting_study', `${reasons.join('; ')}; waiting for the PACS until ${until}`, { awaitingStudyUntil: until });
+  // The deadline job makes the wait bounded even if no PACS event ever comes (the sweeper is a backstop).
+  await deps.pipeline.enqueue(QUEUE.retrieve, { caseId: c.id, traceId: randomUUID() }, c.attempt, { tag: `deadline-${Date.parse(until)}`, delayMs: waitMs });
+}
+
+async function expireIfDue(c: Case, deps: WorkerDeps): Promise<void> {
+  if (!c.awaitingStudyUntil || Date.parse(c.awaitingStudyUntil) > deps.clock().getTime()) return;
+  await expireAwaitingStudy(c.id, deps);
+}
+
+/** The bounded wait is over: no usable prior CT arrived. No charge (DESIGN.md §4 `ineligible`). */
+export async function expireAwaitingStudy(caseId: string, deps: Pick<WorkerDeps, 'store' | 'clock'>): Promise<void> {
+  await deps.store.update(caseId, ACTOR, (cur, now) => {
+    if (cur.status !== 'awaiting_study' || !cur.awaitingStudyUntil || Date.parse(cur.awaitingStudyUntil) > now.getTime())
+      return null;
+    const reason = `no eligible prior chest CT arrived by ${cur.awaitingStudyUntil}`;
+    return { next: { ...cur, status: 'ineligible', ineligibleReasons: [reason] }, reason };
+  });
+}
+
