@@ -84,14 +84,17 @@ export class InvalidDicom extends AppError {
   readonly slug = 'invalid-dicom';
   readonly title = 'DICOM input is not usable';
 }
-/** The source study or series does not meet the engine's declared requirements: the case is ineligible. */
-export class NotEligible extends AppError {
-  readonly status = 422;
-  readonly slug = 'not-eligible';
-  readonly title = 'Study is not eligible for analysis';
+/** An error that lists every reason at once, so whoever reads it fixes them all in one go. */
+export abstract class ReasonsError extends AppError {
   constructor(readonly reasons: readonly string[]) {
     super(reasons.join('; '));
   }
+}
+/** The source study or series does not meet the engine's declared requirements: the case is ineligible. */
+export class NotEligible extends ReasonsError {
+  readonly status = 422;
+  readonly slug = 'not-eligible';
+  readonly title = 'Study is not eligible for analysis';
 }
 /** The engine answered something that is not an `ildflow.engine-result/1`. */
 export class EngineFailed extends AppError {

@@ -32,7 +32,7 @@ export async function redisForDemo(url: string): Promise<DemoRedis> {
     } catch (err) {
       if (Date.now() > deadline || child.exitCode !== null) {
         child.kill();
-        throw new Error(`could not start a private redis-server on port ${port}: ${(err as Error).message}`);
+        throw new Error(`could not start a private redis-server on port ${port}: ${(err as Error).message}`, { cause: err });
       }
       await new Promise((r) => setTimeout(r, 50));
     }

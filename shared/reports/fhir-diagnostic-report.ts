@@ -11,7 +11,7 @@
  */
 import type { Case, Review } from '../domain/case.js';
 import type { Category, EngineResult } from '../engines/contract.js';
-import { AppError } from '../errors.js';
+import { ReasonsError } from '../errors.js';
 import { fibrosisExtentPercent } from './key-quantities.js';
 
 export const NPI_SYSTEM = 'http://hl7.org/fhir/sid/us-npi';
@@ -73,13 +73,10 @@ export type DiagnosticReport = {
 };
 
 /** The case lacks what the requested report status needs (no result, no signed review, rejected). */
-export class ReportNotBuildable extends AppError {
+export class ReportNotBuildable extends ReasonsError {
   readonly status = 422;
   readonly slug = 'report-not-buildable';
   readonly title = 'The report cannot be built for this case';
-  constructor(readonly reasons: readonly string[]) {
-    super(reasons.join('; '));
-  }
 }
 
 /** The DiagnosticReport's id for a case: stable, and within FHIR's id rule [A-Za-z0-9-.]{1,64}. */

@@ -155,7 +155,7 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
     const [cursorScore, cursorId] = q.cursor ? [q.cursor.slice(0, q.cursor.indexOf(':')), q.cursor.slice(q.cursor.indexOf(':') + 1)] : ['+inf', ''];
     const after = (score: string, id: string) => !q.cursor || Number(score) < Number(cursorScore) || (score === cursorScore && id < cursorId);
     const items: { c: Case; score: string }[] = [];
-    let upper = cursorScore;
+    const upper = cursorScore;
     let offset = 0;
     // Over-read, then filter: a patient's index does not know statuses, and hashed keys may collide.
     for (;;) {

@@ -85,7 +85,7 @@ export async function startApi(opts: HarnessOptions = {}) {
     if (body !== undefined) headers['content-type'] ??= 'application/json';
     const res = await fetch(baseUrl + p, { method, headers, body });
     const text = await res.text();
-    let json: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- assertions read any field
+    let json: any; // assertions read any field
     try {
       json = text ? JSON.parse(text) : undefined;
     } catch {

@@ -1,0 +1,103 @@
+/**
+ * The reference engine as an `IldEngine` (DESIGN.md §5): assembles the series, checks the declared
+ * requirements, analyses the volume and returns a validated `ildflow.engine-result/1`. `analyze` runs on a
+ * worker thread so the caller's event loop — and BullMQ's lock renewal — keeps running during the
+ * CPU-bound seconds; aborting terminates the thread. `analyzeSeriesDir` is the same work in-process (the
+ * `analyze DIR` CLI and the thread itself).
+ */
+import { Worker } from 'node:worker_threads';
+import { AppError, EngineFailed, InvalidDicom, NotEligible } from '../../errors.js';
+import { EngineResult, type EngineInput, type IldEngine } from '../contract.js';
+import { assembleVolume } from '../../volume/assemble-volume.js';
+import { checkRequirements } from '../requirements.js';
+import { analyzeVolume } from './analyze-volume.js';
+import { REFERENCE_DESCRIPTOR } from './descriptor.js';
+
+export type SeriesIds = Partial<Pick<EngineInput, 'studyInstanceUid' | 'seriesInstanceUid'>>;
+
+/**
+ * Runs the reference engine in this thread on a folder holding one series.
+ * @param ids - when given, the folder's UIDs must match (guards against analysing the wrong spool folder).
+ * @throws InvalidDicom for unusable input, NotEligible when the requirements are not met.
+ */
+export async function analyzeSeriesDir(dir: string, ids: SeriesIds = {}, now: () => Date = () => new Date()): Promise<EngineResult> {
+  const started = now();
+  const volume = await assembleVolume(dir);
+  const s = volume.summary;
+  if (ids.seriesInstanceUid && ids.seriesInstanceUid !== s.seriesInstanceUid) {
+    throw new InvalidDicom('the folder holds a different series than the one requested');
+  }
+  if (ids.studyInstanceUid && ids.studyInstanceUid !== s.studyInstanceUid) {
+    throw new InvalidDicom('the folder holds a series of a different study than the one requested');
+  }
+  const reasons = checkRequirements(s, REFERENCE_DESCRIPTOR.requirements);
+  if (reasons.length) throw new NotEligible(reasons);
+  const analysis = analyzeVolume(volume);
+  const finished = now();
+  return EngineResult.parse({
+    ...analysis,
+    timings: { startedAt: started.toISOString(), finishedAt: finished.toISOString(), durationMs: finished.getTime() - started.getTime() },
+  });
+}
+
+/** What the thread posts back: a result, or an error flattened to what can cross the thread boundary. */
+export type ThreadReply =
+  | { ok: true; result: unknown }
+  | { ok: false; error: { name: string; detail: string; reasons?: readonly string[] } };
+
+export type ThreadRequest = { dir: string; ids: SeriesIds };
+
+/** Creates the reference engine; each `analyze` call runs on its own worker thread. */
+export function createReferenceEngine(): IldEngine {
+  return {
+    descriptor: REFERENCE_DESCRIPTOR,
+    analyze: (input, signal) => runOnThread({ dir: input.seriesDir, ids: { studyInstanceUid: input.studyInstanceUid, seriesInstanceUid: input.seriesInstanceUid } }, signal),
+  };
+}
+
+function spawnThread(request: ThreadRequest): Worker {
+  // Compiled, this module is dist/…/reference-engine.js and the thread is its sibling .js file. Under
+  // vitest or tsx it is a .ts file: the thread must load tsx's loader before importing TypeScript, and
+  // Node 20 does not apply `execArgv: ['--import', 'tsx']` to a worker's entry module, so a two-line
+  // bootstrap registers tsx (its documented `tsx/esm/api` register()) and then imports the entry.
+  if (!import.meta.url.endsWith('.ts')) {
+    return new Worker(new URL('./analyze-thread.js', import.meta.url), { workerData: request });
+  }
+  const entry = new URL('./analyze-thread.ts', import.meta.url).href;
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData: request });
+}
+
+function runOnThread(request: ThreadRequest, signal: AbortSignal): Promise<EngineResult> {
+  if (signal.aborted) return Promise.reject(signal.reason ?? new Error('aborted'));
+  return new Promise<EngineResult>((resolve, reject) => {
+    const worker = spawnThread(request);
+    let settled = false;
+    const settle = (fn: () => void): void => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      fn();
+      void worker.terminate();
+    };
+    const onAbort = (): void => settle(() => reject(signal.reason ?? new Error('aborted')));
+    signal.addEventListener('abort', onAbort, { once: true });
+    worker.once('message', (reply: ThreadReply) => {
+      settle(() => {
+        if (!reply.ok) return reject(reviveError(reply.error));
+        const parsed = EngineResult.safeParse(reply.result);
+        if (parsed.success) resolve(parsed.data);
+        else reject(new EngineFailed(`reference engine answered an invalid result: ${parsed.error.issues[0]?.message ?? 'schema mismatch'}`));
+      });
+    });
+    worker.once('error', (err) => settle(() => reject(new EngineFailed(`reference engine thread failed: ${err.message}`, { cause: err }))));
+    worker.once('exit', (code) => settle(() => reject(new EngineFailed(`reference engine thread exited (code ${code}) without an answer`))));
+  });
+}
+
+function reviveError(e: { name: string; detail: string; reasons?: readonly string[] }): AppError {
+  if (e.name === 'NotEligible') return new NotEligible(e.reasons ?? [e.detail]);
+  if (e.name === 'InvalidDicom') return new InvalidDicom(e.detail);
+  return new EngineFailed(e.detail);
+}

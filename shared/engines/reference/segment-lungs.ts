@@ -1,0 +1,239 @@
+/**
+ * Lung segmentation for the reference engine (DESIGN.md §5, step 2): air inside the body that is not the
+ * outside air and not the large airways, kept as the one or two big 3D components, then per slice closed
+ * and hole-filled so vessels and subpleural fibrosis are part of the lung. Linear time: every pass is a
+ * flood fill, a chamfer distance transform or a threshold.
+ */
+import type { Volume } from '../../volume/assemble-volume.js';
+import { chamferDistance, floodFromBorder } from './planar.js';
+
+/** Air or aerated lung: −400 HU separates aerated lung (−950…−500, ground glass up to about −400) from
+ *  soft tissue (> −100); it is the usual first threshold of lung segmentation (Hu et al., IEEE TMI 2001). */
+export const AIR_HU = -400;
+/** The largest cross-section a trachea or main bronchus reaches (adult trachea ≈ 2–3.5 cm²); larger air
+ *  regions touching the airway are lung. */
+const MAX_AIRWAY_AREA_MM2 = 600;
+/** Smaller air specks (noise, a single air bubble) do not start an airway. */
+const MIN_AIRWAY_AREA_MM2 = 15;
+/** The trachea enters the chest at the midline; its centroid lies within this fraction of the body's width
+ *  from the body's centre, whereas the lung apices lie well lateral. */
+const AIRWAY_MIDLINE_FRACTION = 0.12;
+/** The trachea is looked for in the cranial part of the scan only. */
+const AIRWAY_SEARCH_FRACTION = 0.35;
+/** 3D air components this small relative to the largest are gut or oesophageal gas, not lung. */
+const LUNG_COMPONENT_MIN_FRACTION = 0.1;
+/** Closing radius: folds juxtapleural vessels and fine subpleural reticulation back into the lung without
+ *  bridging the mediastinum (its width is several centimetres). */
+export const LUNG_CLOSING_RADIUS_MM = 4;
+
+// Mask values during segmentation.
+const NONE = 0;
+const AIR = 1; // candidate lung
+const AIRWAY = 2;
+const OUTSIDE = 3;
+const SEEN = 4;
+
+export type LungSegmentation = {
+  /** 1 = lung, 0 = not lung (same layout as volume.hu). */
+  lung: Uint8Array;
+  airwayVoxels: number;
+  components: number;
+  droppedComponents: number;
+};
+
+/** Segments the lungs; `lung` is the only whole-volume allocation (1 byte per voxel). */
+export function segmentLungs(v: Volume): LungSegmentation {
+  const { width: w, height: h, depth: d, hu } = v;
+  const n = w * h;
+  const pxArea = v.pixelSpacingMm[0] * v.pixelSpacingMm[1];
+  const mask = new Uint8Array(n * d);
+  const stack = new Int32Array(n);
+  const prevAirway = new Uint8Array(n);
+  const curAirway = new Uint8Array(n);
+  let prevList = new Int32Array(n);
+  let curList = new Int32Array(n);
+  let prevCount = 0;
+  let curCount = 0;
+  const comp = new Int32Array(n);
+  let airwayVoxels = 0;
+  let airwayFound = false;
+  const slice = new Uint8Array(n);
+
+  for (let z = 0; z < d; z++) {
+    const base = z * n;
+    for (let i = 0; i < n; i++) slice[i] = hu[base + i]! < AIR_HU ? AIR : NONE;
+    floodFromBorder(slice, w, h, AIR, OUTSIDE, stack);
+    const seeking = !airwayFound && z < AIRWAY_SEARCH_FRACTION * d;
+    if (!seeking && prevCount === 0) {
+      // Not looking for the trachea and not following it: inside air is candidate lung as it stands.
+      for (let i = 0; i < n; i++) mask[base + i] = slice[i] === AIR ? AIR : NONE;
+      continue;
+    }
+    // Body centre (columns): the non-outside pixels' mean x.
+    let bodyCount = 0, bodySumX = 0, bodyMinX = w, bodyMaxX = -1;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        if (slice[y * w + x] !== OUTSIDE) {
+          bodyCount++; bodySumX += x;
+          if (x < bodyMinX) bodyMinX = x;
+          if (x > bodyMaxX) bodyMaxX = x;
+        }
+      }
+    }
+    const bodyCx = bodyCount ? bodySumX / bodyCount : w / 2;
+    const bodyWidth = Math.max(1, bodyMaxX - bodyMinX + 1);
+    for (let k = 0; k < curCount; k++) curAirway[curList[k]!] = 0;
+    curCount = 0;
+    let any = false;
+    // 2D components of inside air: airway if small and either continuing the airway from the slice above,
+    // or (before the airway is found) at the midline in the cranial part of the scan.
+    for (let s = 0; s < n; s++) {
+      if (slice[s] !== AIR) continue;
+      // Inside air never touches the slice border (that air is outside), so ±1 and ±w stay in the slice.
+      let sp = 0, len = 0, overlap = 0;
+      slice[s] = SEEN; stack[sp++] = s;
+      while (sp > 0) {
+        const i = stack[--sp]!;
+        comp[len++] = i;
+        if (prevAirway[i]) overlap++;
+        if (slice[i - 1] === AIR) { slice[i - 1] = SEEN; stack[sp++] = i - 1; }
+        if (slice[i + 1] === AIR) { slice[i + 1] = SEEN; stack[sp++] = i + 1; }
+        if (slice[i - w] === AIR) { slice[i - w] = SEEN; stack[sp++] = i - w; }
+        if (slice[i + w] === AIR) { slice[i + w] = SEEN; stack[sp++] = i + w; }
+      }
+      const area = len * pxArea;
+      let isAirway = false;
+      if (area <= MAX_AIRWAY_AREA_MM2) {
+        if (overlap > 0) isAirway = true;
+        else if (seeking && area >= MIN_AIRWAY_AREA_MM2) {
+          let sumX = 0;
+          for (let k = 0; k < len; k++) sumX += comp[k]! % w;
+          isAirway = Math.abs(sumX / len - bodyCx) < AIRWAY_MIDLINE_FRACTION * bodyWidth;
+        }
+      }
+      const value = isAirway ? AIRWAY : AIR;
+      for (let k = 0; k < len; k++) {
+        const i = comp[k]!;
+        mask[base + i] = value;
+        if (isAirway) { curAirway[i] = 1; curList[curCount++] = i; }
+      }
+      if (isAirway) { any = true; airwayVoxels += len; }
+    }
+    if (any) airwayFound = true;
+    // Swap: this slice's airway is the next slice's reference; clear the old one by its pixel list.
+    for (let k = 0; k < prevCount; k++) prevAirway[prevList[k]!] = 0;
+    for (let k = 0; k < curCount; k++) prevAirway[curList[k]!] = 1;
+    [prevList, curList] = [curList, prevList];
+    prevCount = curCount;
+  }
+
+  // 3D components of candidate lung: keep the largest and any of comparable size (the other lung).
+  const big = new Int32Array(Math.max(1024, n));
+  let bigStack = big;
+  const seeds: { seed: number; size: number }[] = [];
+  for (let s = 0; s < mask.length; s++) {
+    if (mask[s] !== AIR) continue;
+    let sp = 0, size = 0;
+    mask[s] = SEEN; bigStack[sp++] = s;
+    while (sp > 0) {
+      const i = bigStack[--sp]!;
+      size++;
+      if (sp + 6 >= bigStack.length) {
+        const grown = new Int32Array(bigStack.length * 2);
+        grown.set(bigStack);
+        bigStack = grown;
+      }
+      // Candidate lung never touches a slice border, so in-plane neighbours stay in the slice.
+      if (mask[i - 1] === AIR) { mask[i - 1] = SEEN; bigStack[sp++] = i - 1; }
+      if (mask[i + 1] === AIR) { mask[i + 1] = SEEN; bigStack[sp++] = i + 1; }
+      if (mask[i - w] === AIR) { mask[i - w] = SEEN; bigStack[sp++] = i - w; }
+      if (mask[i + w] === AIR) { mask[i + w] = SEEN; bigStack[sp++] = i + w; }
+      if (i >= n && mask[i - n] === AIR) { mask[i - n] = SEEN; bigStack[sp++] = i - n; }
+      if (i + n < mask.length && mask[i + n] === AIR) { mask[i + n] = SEEN; bigStack[sp++] = i + n; }
+    }
+    seeds.push({ seed: s, size });
+  }
+  seeds.sort((a, b) => b.size - a.size);
+  const largest = seeds[0]?.size ?? 0;
+  const keep = seeds.filter((c, i) => i < 2 && c.size >= LUNG_COMPONENT_MIN_FRACTION * largest);
+  for (const c of keep) {
+    // Re-flood kept components from SEEN to AIR; everything still SEEN afterwards is dropped.
+    let sp = 0;
+    mask[c.seed] = AIR; bigStack[sp++] = c.seed;
+    while (sp > 0) {
+      const i = bigStack[--sp]!;
+      if (sp + 6 >= bigStack.length) {
+        const grown = new Int32Array(bigStack.length * 2);
+        grown.set(bigStack);
+        bigStack = grown;
+      }
+      if (mask[i - 1] === SEEN) { mask[i - 1] = AIR; bigStack[sp++] = i - 1; }
+      if (mask[i + 1] === SEEN) { mask[i + 1] = AIR; bigStack[sp++] = i + 1; }
+      if (mask[i - w] === SEEN) { mask[i - w] = AIR; bigStack[sp++] = i - w; }
+      if (mask[i + w] === SEEN) { mask[i + w] = AIR; bigStack[sp++] = i + w; }
+      if (i >= n && mask[i - n] === SEEN) { mask[i - n] = AIR; bigStack[sp++] = i - n; }
+      if (i + n < mask.length && mask[i + n] === SEEN) { mask[i + n] = AIR; bigStack[sp++] = i + n; }
+    }
+  }
+
+  // Per slice: closing and hole filling inside the lungs' bounding box (plus a margin for the closing).
+  const ps = (v.pixelSpacingMm[0] + v.pixelSpacingMm[1]) / 2;
+  const margin = Math.ceil(LUNG_CLOSING_RADIUS_MM / ps) + 2;
+  const local = new Uint8Array(n);
+  const dist = new Float32Array(n);
+  for (let z = 0; z < d; z++) {
+    const base = z * n;
+    let x0 = w, y0 = h, x1 = -1, y1 = -1;
+    for (let y = 0; y < h; y++) {
+      const row = base + y * w;
+      for (let x = 0; x < w; x++) {
+        if (mask[row + x] === AIR) {
+          if (x < x0) x0 = x;
+          if (x > x1) x1 = x;
+          if (y < y0) y0 = y;
+          if (y > y1) y1 = y;
+        }
+      }
+    }
+    if (x1 < 0) {
+      for (let i = 0; i < n; i++) mask[base + i] = 0;
+      continue;
+    }
+    // The local rectangle may extend past the image: pixels outside it are simply not lung.
+    const lx0 = x0 - margin, ly0 = y0 - margin;
+    const lw = x1 - x0 + 1 + 2 * margin, lh = y1 - y0 + 1 + 2 * margin;
+    for (let ly = 0; ly < lh; ly++) {
+      const gy = ly0 + ly;
+      for (let lx = 0; lx < lw; lx++) {
+        const gx = lx0 + lx;
+        local[ly * lw + lx] = gx >= 0 && gy >= 0 && gx < w && gy < h && mask[base + gy * w + gx] === AIR ? 1 : 0;
+      }
+    }
+    // Closing = dilation then erosion, both as thresholds on distance maps.
+    chamferDistance(local, 1, lw, lh, ps, dist);
+    for (let i = 0; i < lw * lh; i++) local[i] = dist[i]! <= LUNG_CLOSING_RADIUS_MM ? 1 : 0;
+    chamferDistance(local, 0, lw, lh, ps, dist);
+    for (let i = 0; i < lw * lh; i++) local[i] = dist[i]! > LUNG_CLOSING_RADIUS_MM ? 1 : 0;
+    // Fill holes: background not reachable from the border is enclosed by lung (vessels, dense nodules).
+    floodFromBorder(local, lw, lh, 0, 2, stack);
+    for (let ly = 0; ly < lh; ly++) {
+      const gy = ly0 + ly;
+      if (gy < 0 || gy >= h) continue;
+      for (let lx = 0; lx < lw; lx++) {
+        const gx = lx0 + lx;
+        if (gx < 0 || gx >= w) continue;
+        const g = base + gy * w + gx;
+        mask[g] = local[ly * lw + lx] !== 2 && mask[g] !== AIRWAY ? 1 : 0;
+      }
+    }
+    // Anything outside the rectangle is not lung.
+    const ry0 = Math.max(0, ly0), ry1 = Math.min(h, ly0 + lh), rx0 = Math.max(0, lx0), rx1 = Math.min(w, lx0 + lw);
+    mask.fill(0, base, base + ry0 * w);
+    mask.fill(0, base + ry1 * w, base + n);
+    for (let y = ry0; y < ry1; y++) {
+      mask.fill(0, base + y * w, base + y * w + rx0);
+      mask.fill(0, base + y * w + rx1, base + (y + 1) * w);
+    }
+  }
+  return { lung: mask, airwayVoxels, components: seeds.length, droppedComponents: seeds.length - keep.length };
+}
