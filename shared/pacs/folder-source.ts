@@ -2,8 +2,8 @@
  * `file:///dir`: a folder of Part 10 files as an image source (the demo and offline use). The folder is
  * indexed on each query — it is small by nature; a large archive belongs in a PACS.
  */
-import { copyFile, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, mkdir, readdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { readInstanceHeader, type InstanceHeader } from '../dicom/read-instance.js';
 import { InvalidDicom, PacsUnavailable } from '../errors.js';
 import type { ImageSource, RetrievedSeries, SeriesSummary, StudySummary } from './source.js';
@@ -105,6 +105,17 @@ export function createFolderSource(root: string): ImageSource {
         files++;
       }
       return { dir: destDir, files, bytes };
+    },
+
+    async storeInstances(files, signal) {
+      // Results go beside the images, under a folder of their own, as a PACS would keep them in the study.
+      const dest = join(root, 'ildflow-results');
+      await mkdir(dest, { recursive: true });
+      for (const f of files) {
+        signal.throwIfAborted();
+        await copyFile(f, join(dest, basename(f)));
+      }
+      return { stored: files.length };
     },
   };
 }

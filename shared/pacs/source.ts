@@ -37,4 +37,9 @@ export interface ImageSource {
   findSeries(studyInstanceUid: string): Promise<SeriesSummary[]>;
   /** Writes every instance of the series as Part 10 files into `destDir` (which must exist and be empty). */
   retrieveSeries(studyInstanceUid: string, seriesInstanceUid: string, destDir: string, signal: AbortSignal): Promise<RetrievedSeries>;
+  /**
+   * Stores finished DICOM objects (the SR, the Encapsulated PDF) back into the source: STOW-RS, C-STORE,
+   * or a copy into the folder. Resolves once the source has accepted every one; throws otherwise.
+   */
+  storeInstances(files: readonly string[], signal: AbortSignal): Promise<{ stored: number }>;
 }
