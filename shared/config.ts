@@ -16,7 +16,7 @@ const Env = z
     REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be redis://host:port[/db]').default('redis://127.0.0.1:6379'),
     /** Prefix of every Redis key ildflow writes, BullMQ's included: several deployments (or test runs) can share a Redis. */
     ILDFLOW_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/).default('ildflow'),
-    ILDFLOW_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    ILDFLOW_PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(8080),
     ILDFLOW_HOST: z.string().min(1).default('127.0.0.1'),
     ILDFLOW_DATA_DIR: z.string().min(1).default('./var'),
     ILDFLOW_PACS: PacsUrl.optional(),
@@ -24,7 +24,7 @@ const Env = z
       .string()
       .regex(/^(basic:[^:]+:.+|bearer:.+)$/, 'must be basic:user:password or bearer:token')
       .optional(),
-    ILDFLOW_USERS_FILE: z.string().min(1, 'required: path of the JSON users file'),
+    ILDFLOW_USERS_FILE: z.string({ error: 'required: the path of the JSON users file' }).min(1),
     ILDFLOW_ENGINE: z
       .string()
       .regex(/^(reference|https?:\/\/.+|command:.+)$/, 'must be reference, http(s)://… or command:/path')
