@@ -38,10 +38,15 @@ const Env = z
     ILDFLOW_CLAIM_LEASE_MINUTES: z.coerce.number().positive().max(24 * 60).default(30),
     /** Bounded wait for a study that is not in the PACS yet (DESIGN.md §4 awaiting_study). */
     ILDFLOW_AWAIT_STUDY_HOURS: z.coerce.number().positive().max(24 * 90).default(72),
+    /** Bound on one engine analysis, polling included (issue #4); past it the engine is aborted or killed
+     *  and the attempt fails as retryable. 600 s covers a 600-slice study on a busy external engine. */
+    ILDFLOW_ENGINE_TIMEOUT_SECONDS: z.coerce.number().positive().max(24 * 3600).default(600),
     ILDFLOW_ANALYZE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
     ILDFLOW_RETRIEVE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
     /** Request body limit of the API, in bytes. */
     ILDFLOW_BODY_LIMIT: z.coerce.number().int().min(1024).max(10_000_000).default(256 * 1024),
+    /** 401 answers per client address and minute before the API answers 429 (DESIGN.md §6). */
+    ILDFLOW_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
     /** When set, /metrics needs this bearer token (DESIGN.md §5: metrics may be restricted). */
     ILDFLOW_METRICS_TOKEN: z.string().min(16).optional(),
   });

@@ -1,10 +1,11 @@
 /**
  * The API application (DESIGN.md §5). `createApp(deps)` builds it from injected dependencies and does no
- * I/O itself; services/api/main.ts (the composition root) constructs the clients and listens.
+ * I/O itself; services/cli/runtime.ts (the composition root) constructs the clients and listens.
  */
 import express, { type Express } from 'express';
 import { NotFound } from '../../shared/errors.js';
 import { adminRoutes } from './admin/routes.js';
+import { authFailureThrottle } from './auth-throttle.js';
 import { billingRoutes } from './billing/routes.js';
 import { casesRoutes } from './cases/routes.js';
 import type { ApiDeps } from './deps.js';
@@ -25,6 +26,7 @@ export function createApp(deps: ApiDeps): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple'); // no nested objects from a query string: every parameter is a plain string
   app.use(traceRequests, securityHeaders, httpMetrics(deps.metrics, deps.pipeline));
+  app.use(authFailureThrottle(deps.config.ILDFLOW_AUTH_FAILURES_PER_MINUTE));
   // Size limit before parsing (DESIGN.md §6); JSON only, so a form or text body is a 400 from the schema.
   app.use(express.json({ limit: deps.config.ILDFLOW_BODY_LIMIT, strict: true }));
 

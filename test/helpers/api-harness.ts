@@ -60,7 +60,7 @@ export async function startApi(opts: HarnessOptions = {}) {
   }
   const logLines: string[] = [];
   const deps: ApiDeps = {
-    config: { ILDFLOW_BODY_LIMIT: opts.bodyLimit ?? 64 * 1024, ILDFLOW_CLAIM_LEASE_MINUTES: 30, ILDFLOW_DATA_DIR: dataDir, ILDFLOW_METRICS_TOKEN: opts.metricsToken },
+    config: { ILDFLOW_BODY_LIMIT: opts.bodyLimit ?? 64 * 1024, ILDFLOW_CLAIM_LEASE_MINUTES: 30, ILDFLOW_DATA_DIR: dataDir, ILDFLOW_METRICS_TOKEN: opts.metricsToken, ILDFLOW_AUTH_FAILURES_PER_MINUTE: 1000 },
     store,
     users: createUserDirectory(Object.values(users)),
     pipeline,
