@@ -2,10 +2,9 @@
 // Thin launcher: the CLI is compiled TypeScript in dist/ (built by `npm ci` through the prepare script).
 import { existsSync } from 'node:fs';
 
-const entry = new URL('../dist/services/cli/main.js', import.meta.url);
+const entry = new URL('../dist/services/cli/entry.js', import.meta.url);
 if (!existsSync(entry)) {
   console.error('ildflow is not built yet: run `npm ci` (or `npm run build`) first.');
   process.exit(1);
 }
-const { main } = await import(entry.href);
-process.exitCode = await main(process.argv.slice(2));
+await import(entry.href);

@@ -3,9 +3,11 @@
  * problem is listed at once; callers (the CLI) print them and exit non-zero. No other module reads
  * process.env.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigInvalid } from './errors.js';
+import { DEFAULT_PAYER_ADVISORIES, parsePayerAdvisoryTable, type PayerAdvisoryTable } from './billing/payer-advisories.js';
 
 const PacsUrl = z.string().refine((u) => /^(https?:\/\/|dicom:\/\/|file:\/\/)/.test(u), {
   message: 'must be http(s)://host/dicom-web, dicom://AET@host:port?… or file:///dir',
@@ -24,6 +26,13 @@ const Env = z
       .string()
       .regex(/^(basic:[^:]+:.+|bearer:.+)$/, 'must be basic:user:password or bearer:token')
       .optional(),
+    /**
+     * Orthanc's REST root (e.g. http://orthanc:8042), when the PACS is an Orthanc: the worker role then
+     * polls its /changes feed for StableStudy events (docs/pacs.md), with ILDFLOW_PACS_AUTH.
+     */
+    ILDFLOW_ORTHANC_URL: z.string().regex(/^https?:\/\/.+/, 'must be http(s)://host:port of the Orthanc REST API').optional(),
+    /** Pause between two polls of Orthanc's /changes once it is caught up. */
+    ILDFLOW_ORTHANC_POLL_SECONDS: z.coerce.number().positive().max(3600).default(5),
     ILDFLOW_USERS_FILE: z.string({ error: 'required: the path of the JSON users file' }).min(1),
     ILDFLOW_ENGINE: z
       .string()
@@ -33,6 +42,18 @@ const Env = z
     ILDFLOW_BILLING_WEBHOOK_URL: z.string().url().optional(),
     ILDFLOW_BILLING_WEBHOOK_SECRET: z.string().min(16, 'at least 16 characters').optional(),
     ILDFLOW_BILLING_MODE: z.enum(['global', 'split']).default('global'),
+    /** JSON payer advisory table replacing the defaults of DESIGN.md (shared/billing/payer-advisories.ts). */
+    ILDFLOW_PAYER_ADVISORIES_FILE: z.string().min(1).optional(),
+    /** MSH-4 / MSH-5 / MSH-6 of the DFT^P03 messages (and PID-3's assigning authority). */
+    ILDFLOW_HL7_SENDING_FACILITY: z.string().min(1).max(60).default('ILDFLOW'),
+    ILDFLOW_HL7_RECEIVING_APPLICATION: z.string().min(1).max(60).default('BILLING'),
+    ILDFLOW_HL7_RECEIVING_FACILITY: z.string().min(1).max(60).default('BILLING'),
+    /** Bounded waits of the billing outputs: the MLLP ACK and the webhook answer. */
+    ILDFLOW_HL7_ACK_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+    ILDFLOW_BILLING_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
+    /** Delivery retries per event before it is dead-lettered, and the first backoff (doubling, capped at 5 min). */
+    ILDFLOW_BILLING_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
+    ILDFLOW_BILLING_RETRY_BASE_MS: z.coerce.number().int().min(10).max(600_000).default(2_000),
     ILDFLOW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Review claim lease (DESIGN.md §4: default 30 min, renewable). */
     ILDFLOW_CLAIM_LEASE_MINUTES: z.coerce.number().positive().max(24 * 60).default(30),
@@ -45,6 +66,12 @@ const Env = z
     ILDFLOW_RETRIEVE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
     /** Request body limit of the API, in bytes. */
     ILDFLOW_BODY_LIMIT: z.coerce.number().int().min(1024).max(10_000_000).default(256 * 1024),
+    /**
+     * BullMQ job lock: a job whose worker died (SIGKILL, lost machine) is handed to another worker once
+     * its lock runs out; the lock is renewed every lock/2 while the job runs (the engine works on its own
+     * thread, so renewals never starve).
+     */
+    ILDFLOW_JOB_LOCK_SECONDS: z.coerce.number().int().min(2).max(3600).default(60),
     /** 401 answers per client address and minute before the API answers 429 (DESIGN.md §6). */
     ILDFLOW_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
     /** When set, /metrics needs this bearer token (DESIGN.md §5: metrics may be restricted). */
@@ -52,7 +79,12 @@ const Env = z
   });
 
 export type Config = Readonly<
-  Omit<z.infer<typeof Env>, 'ILDFLOW_DATA_DIR'> & { ILDFLOW_DATA_DIR: string; pacsRequired: boolean }
+  Omit<z.infer<typeof Env>, 'ILDFLOW_DATA_DIR'> & {
+    ILDFLOW_DATA_DIR: string;
+    pacsRequired: boolean;
+    /** The payer advisory table: ILDFLOW_PAYER_ADVISORIES_FILE when set, else DESIGN.md's defaults. */
+    payerAdvisories: PayerAdvisoryTable;
+  }
 >;
 
 export type LoadConfigOptions = { pacsRequired?: boolean };
@@ -68,8 +100,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
   if (pacsRequired && !vars.ILDFLOW_PACS) problems.push('ILDFLOW_PACS: required (the image source URL)');
   if (vars.ILDFLOW_BILLING_WEBHOOK_URL && !vars.ILDFLOW_BILLING_WEBHOOK_SECRET)
     problems.push('ILDFLOW_BILLING_WEBHOOK_SECRET: required when ILDFLOW_BILLING_WEBHOOK_URL is set');
+  let payerAdvisories = DEFAULT_PAYER_ADVISORIES;
+  if (vars.ILDFLOW_PAYER_ADVISORIES_FILE) {
+    const table = readAdvisoryTable(vars.ILDFLOW_PAYER_ADVISORIES_FILE);
+    if (table.ok) payerAdvisories = table.table;
+    else problems.push(...table.problems.map((p) => `ILDFLOW_PAYER_ADVISORIES_FILE: ${p}`));
+  }
   if (!r.success || problems.length) throw new ConfigInvalid(problems);
-  return Object.freeze({ ...r.data, ILDFLOW_DATA_DIR: path.resolve(r.data.ILDFLOW_DATA_DIR), pacsRequired });
+  return Object.freeze({ ...r.data, ILDFLOW_DATA_DIR: path.resolve(r.data.ILDFLOW_DATA_DIR), pacsRequired, payerAdvisories });
+}
+
+/** The advisory table file is read with the rest of the configuration, so its problems are listed with them. */
+function readAdvisoryTable(file: string): { ok: true; table: PayerAdvisoryTable } | { ok: false; problems: string[] } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    return { ok: false, problems: [`cannot read ${file}: ${(err as Error).message}`] };
+  }
+  return parsePayerAdvisoryTable(text);
 }
 
 /** An exported-but-empty variable means "not set", as shells and compose files produce them. */

@@ -43,8 +43,8 @@ export function createStageWorker(
       concurrency: opts.concurrency,
       // The engine runs on its own thread, so the lock is renewed while it works; a killed worker's job
       // is handed to another after lockDuration (BullMQ's stalled-job check).
-      lockDuration: 60_000,
-      stalledInterval: 30_000,
+      lockDuration: deps.config.ILDFLOW_JOB_LOCK_SECONDS * 1000,
+      stalledInterval: (deps.config.ILDFLOW_JOB_LOCK_SECONDS * 1000) / 2,
       maxStalledCount: 2,
     },
   );

@@ -15,6 +15,7 @@ import { mount } from './mount.js';
 import { openApiDocument } from './openapi.js';
 import { problemHandler } from './problem.js';
 import { reviewRoutes } from './review/routes.js';
+import { reviewUiRoutes } from '../review-ui/serve.js';
 import { securityHeaders } from './security.js';
 import { traceRequests } from './trace.js';
 import { triggersRoutes } from './triggers/routes.js';
@@ -31,6 +32,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(express.json({ limit: deps.config.ILDFLOW_BODY_LIMIT, strict: true }));
 
   app.use(healthRoutes(deps), casesRoutes(deps), reviewRoutes(deps), adminRoutes(deps), billingRoutes(deps), triggersRoutes(deps));
+  app.use(reviewUiRoutes(deps.users)); // the review web page at /review (DESIGN.md §1)
   const spec = JSON.stringify(openApiDocument());
   const docs = express.Router();
   mount(docs, deps.users, 'openapi', (_req, res) => void res.type('application/json').send(spec));

@@ -17,6 +17,7 @@ import { QUEUE, createPipeline, type QueueName } from '../../shared/queues.js';
 import { connectRedis, pingRedis } from '../../shared/redis.js';
 import { createCaseStore } from '../../shared/store/case-store.js';
 import { createApp } from '../api/app.js';
+import { startOrthancPoller } from '../api/triggers/orthanc-poller.js';
 import { startWorkers } from '../../workers/main.js';
 
 export type Role = 'api' | 'worker' | `worker:${QueueName}`;
@@ -46,8 +47,8 @@ export async function openRuntime(
 ): Promise<Runtime> {
   const logger = opts.logger ?? createLogger({ level: config.ILDFLOW_LOG_LEVEL });
   const users = opts.users ?? loadUsersFile(config.ILDFLOW_USERS_FILE);
-  const source = createImageSource(config.ILDFLOW_PACS ?? 'file:///nonexistent');
-  const engine = createEngine(config.ILDFLOW_ENGINE);
+  const source = createImageSource(config.ILDFLOW_PACS ?? 'file:///nonexistent', { auth: config.ILDFLOW_PACS_AUTH });
+  const engine = createEngine(config.ILDFLOW_ENGINE, { timeoutMs: config.ILDFLOW_ENGINE_TIMEOUT_SECONDS * 1000 });
   await pingRedis(config.REDIS_URL).catch((err: Error) => {
     throw new Error(`Redis does not answer at ${config.REDIS_URL} (${err.message}). Start one: redis-server, or see README "Prerequisites".`);
   });
@@ -69,6 +70,23 @@ export async function openRuntime(
       )
     : null;
 
+  // Billing outputs (MLLP, signed webhook) deliver from the outbox in the billing worker role. Loaded only
+  // when one is configured, so a deployment without them never loads their dependencies.
+  const billingOutputsOn = Boolean(config.ILDFLOW_HL7_MLLP || config.ILDFLOW_BILLING_WEBHOOK_URL);
+  const delivery =
+    stages.includes(QUEUE.billing) && billingOutputsOn
+      ? await (await import('../../workers/billing/start-delivery.js')).startBillingDelivery({ config, redis, logger })
+      : null;
+
+  // Orthanc's /changes feed resumes cases awaiting their study (docs/pacs.md); runs beside the retrieve stage.
+  const orthancPoller =
+    config.ILDFLOW_ORTHANC_URL && stages.includes(QUEUE.retrieve)
+      ? startOrthancPoller(
+          { redis, prefix, store, pipeline, logger },
+          { url: config.ILDFLOW_ORTHANC_URL, auth: config.ILDFLOW_PACS_AUTH, intervalMs: config.ILDFLOW_ORTHANC_POLL_SECONDS * 1000 },
+        )
+      : null;
+
   let server: Server | null = null;
   let url: string | null = null;
   if (opts.roles.includes('api')) {
@@ -81,7 +99,8 @@ export async function openRuntime(
       metrics: metrics.registry,
       pingRedis: () => pingRedis(config.REDIS_URL),
       pacsReady: () => source.ping(),
-      advisoriesFor,
+      // The configured payer advisory table (ILDFLOW_PAYER_ADVISORIES_FILE), shown when a case is created.
+      advisoriesFor: (coverage) => advisoriesFor(coverage, config.payerAdvisories),
     });
     server = app.listen(config.ILDFLOW_PORT, config.ILDFLOW_HOST);
     await once(server, 'listening');
@@ -101,7 +120,10 @@ export async function openRuntime(
         server.close();
         server.closeAllConnections();
       }
+      await delivery?.close();
+      await orthancPoller?.stop();
       await workers?.close();
+      await source.close?.(); // the DIMSE C-MOVE receiver, when one was started
       await pipeline.close();
       await redis.quit().catch(() => redis.disconnect());
     },

@@ -64,6 +64,22 @@ export const DEFAULT_PAYER_ADVISORIES: PayerAdvisoryTable = {
   },
 };
 
+/**
+ * Parses a payer advisory table from JSON text (the file named by ILDFLOW_PAYER_ADVISORIES_FILE). Every
+ * payer must be present; every problem is listed.
+ */
+export function parsePayerAdvisoryTable(text: string): { ok: true; table: PayerAdvisoryTable } | { ok: false; problems: string[] } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, problems: [`not JSON: ${(err as Error).message}`] };
+  }
+  const r = PayerAdvisoryTable.safeParse(json);
+  if (r.success) return { ok: true, table: r.data };
+  return { ok: false, problems: r.error.issues.map((i) => `${i.path.join('.') || '(table)'}: ${i.message}`) };
+}
+
 export type PayerAdvice = Readonly<{ advisories: string[]; denialExpected: boolean }>;
 
 /**

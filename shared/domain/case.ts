@@ -190,7 +190,17 @@ export type TimelineEntry = Readonly<{
 
 export type Failure = Readonly<{ stage: string; reason: string; at: string; attempts: number }>;
 
-export type ArtifactRef = Readonly<{ name: string; mediaType: string; sha256: string; bytes: number; createdAt: string }>;
+export type ArtifactRef = Readonly<{
+  name: string;
+  mediaType: string;
+  sha256: string;
+  bytes: number;
+  createdAt: string;
+  /** A DICOM object (SR, Encapsulated PDF): its identity, which billing documents (the SR's SOP Instance UID). */
+  dicom?: Readonly<{ sopClassUid: string; sopInstanceUid: string; seriesInstanceUid: string; studyInstanceUid: string }>;
+  /** When the PACS accepted it (ImageSource.storeInstances); absent until then. */
+  storedToPacsAt?: string;
+}>;
 
 export type BillingRef = Readonly<{ eventIds: string[]; codes: string[]; billedAt: string; reversalEventIds?: string[] }>;
 

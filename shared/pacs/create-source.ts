@@ -1,12 +1,22 @@
 /** Builds the image source named by ILDFLOW_PACS (DESIGN.md §5 "Configuration"). */
 import { fileURLToPath } from 'node:url';
 import { ConfigInvalid } from '../errors.js';
+import { createDicomWebSource } from './dicomweb-source.js';
+import { createDimseSource } from './dimse-source.js';
 import { createFolderSource } from './folder-source.js';
+import type { RetryPolicy } from './retry-policy.js';
 import type { ImageSource } from './source.js';
 
-export function createImageSource(url: string): ImageSource {
+export type ImageSourceOptions = Readonly<{
+  /** ILDFLOW_PACS_AUTH: `basic:user:password` or `bearer:token` (DICOMweb only). */
+  auth?: string;
+  /** Shorter in-process retries for tests; production uses DEFAULT_RETRY. */
+  retry?: Partial<RetryPolicy>;
+}>;
+
+export function createImageSource(url: string, opts: ImageSourceOptions = {}): ImageSource {
   if (url.startsWith('file://')) return createFolderSource(fileURLToPath(url));
-  // DICOMweb and DIMSE sources are built by the PACS-integration issue (#3); until they land, say so
-  // at start-up instead of failing on the first order.
-  throw new ConfigInvalid([`ILDFLOW_PACS: ${url.split(':')[0]} sources are not available in this build; use file:///dir`]);
+  if (/^https?:\/\//.test(url)) return createDicomWebSource(url, opts);
+  if (url.startsWith('dicom://')) return createDimseSource(url, opts);
+  throw new ConfigInvalid([`ILDFLOW_PACS: ${url.split(':')[0]} is not a known source; use http(s)://…/dicom-web, dicom://AET@host:port?… or file:///dir`]);
 }

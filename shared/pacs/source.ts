@@ -42,4 +42,6 @@ export interface ImageSource {
    * or a copy into the folder. Resolves once the source has accepted every one; throws otherwise.
    */
   storeInstances(files: readonly string[], signal: AbortSignal): Promise<{ stored: number }>;
+  /** Releases what the source holds open (the DIMSE C-MOVE receiver); optional. */
+  close?(): Promise<void>;
 }

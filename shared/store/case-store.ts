@@ -16,6 +16,7 @@ import {
 import { CaseNotFound, TransitionRefused } from '../errors.js';
 import { caseKeys, type Keys } from './keys.js';
 import { CREATE_CASE, UPDATE_CASE } from './scripts.js';
+import { createDeliveryStore } from './delivery-store.js';
 
 /** An event appended to the billing outbox stream in the same step as the case change. */
 export type OutboxEvent = Readonly<{ eventId: string; event: unknown }>;
@@ -235,6 +236,8 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
     audit,
     auditTrail,
     billingEvents,
+    /** Billing output cursors, locks and the dead-letter list (delivery-store.ts). */
+    delivery: createDeliveryStore(redis, prefix),
   };
 }
 

@@ -20,6 +20,14 @@ export function caseKeys(prefix: string) {
     awaiting: k('awaiting-study'),
     billingEvents: k('billing:events'),
     billingEventIds: k('billing:event-ids'),
+    // Delivery of the billing outbox to its outputs (workers/billing): one cursor, lock, attempt counter and
+    // replay queue per output; one dead-letter table for all outputs.
+    billingCursor: (output: string) => k(`billing:cursor:${output}`),
+    billingLock: (output: string) => k(`billing:lock:${output}`),
+    billingAttempts: (output: string) => k(`billing:attempts:${output}`),
+    billingReplay: (output: string) => k(`billing:replay:${output}`),
+    billingDeadLetters: k('billing:dead-letters'),
+    billingDeadLetterIndex: k('billing:dead-letters:index'),
     audit: k('audit'),
   };
 }

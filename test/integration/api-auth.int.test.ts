@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLES, type Role } from '../../shared/auth/users.js';
 import { ROUTES, isAllowed, type RouteId, type RouteSpec } from '../../services/api/route-table.js';
 import { startApi, type Harness, type UserKey } from '../helpers/api-harness.js';
+import { seedDeadLetter } from '../helpers/billing-fixtures.js';
 
 const ROLE_USER: Record<Role, UserKey> = { orderer: 'orderer', pacs: 'pacs', radiologist: 'radiologist', billing: 'billing', admin: 'admin' };
 /** Seeds as the caller when it is a physician; others are refused by role before the case is read. */
@@ -37,6 +38,11 @@ const PREPARE: Record<RouteId, (h: Harness, who: UserKey) => Promise<{ path: str
     path: '/v1/triggers/orthanc',
     body: { event: 'StableStudy', orthancStudyId: randomUUID(), studyInstanceUID: uid(), accessionNumber: '', patientID: 'MRN-X' },
   }),
+  deadLetters: async () => ({ path: '/v1/admin/dead-letters?limit=5' }),
+  replayDeadLetter: async (h) => ({ path: `/v1/admin/dead-letters/${(await seedDeadLetter(h.store)).id}/replay` }),
+  me: async () => ({ path: '/v1/me' }),
+  reviewPage: async () => ({ path: '/review' }),
+  reviewAsset: async () => ({ path: '/review/app.js' }),
   healthz: async () => ({ path: '/healthz' }),
   readyz: async () => ({ path: '/readyz' }),
   metrics: async () => ({ path: '/metrics' }),

@@ -1,46 +1,66 @@
 /**
- * Report: writes the case's documents to the artifact store. Two phases per case and attempt:
- * - preliminary, after analysis: the engine result and an unverified FHIR DiagnosticReport; the case then
- *   enters the review queue (`analyzing → awaiting_review`);
- * - final, after signature: the final DiagnosticReport with the physician's decision; then billing.
- * Idempotent: documents are rewritten whole under fixed names, and a case already moved on only has its
- * next job (re-)enqueued.
+ * Report: writes the case's documents to the artifact store, and the signed ones to the PACS. Two phases
+ * per case and attempt:
+ * - preliminary, after analysis: engine result, key images (PNG, lung window with class overlay), the
+ *   unverified SR and a preliminary FHIR DiagnosticReport; the case then enters the review queue
+ *   (`analyzing → awaiting_review`);
+ * - final, after signature: final DiagnosticReport, verified SR, PDF and Encapsulated PDF; the SR and the
+ *   Encapsulated PDF go to the PACS (`ImageSource.storeInstances`), then billing is enqueued, so a charge
+ *   is only documented with reports the archive holds.
+ * Idempotent: documents are rewritten whole under fixed names with UIDs derived from the case and attempt
+ * (a re-store overwrites the same instances); a case already moved on only has its next job (re-)enqueued.
+ * A PACS that refuses the objects fails the attempt and BullMQ retries with backoff.
  */
-import { buildDiagnosticReport } from '../../shared/reports/fhir-diagnostic-report.js';
+import type { ArtifactRef } from '../../shared/domain/case.js';
 import { withArtifact } from '../../shared/artifacts/artifact-store.js';
 import { QUEUE, type StageJob } from '../../shared/queues.js';
+import { REPORT_ARTIFACTS } from '../../shared/reports/report-refs.js';
 import type { WorkerDeps } from '../deps.js';
+import { writeFinalDocuments, writePreliminaryDocuments } from './write-documents.js';
 
 const ACTOR = 'worker:report';
-const FHIR_JSON = 'application/fhir+json';
+const PACS_OBJECTS: readonly string[] = [REPORT_ARTIFACTS.srFinal, REPORT_ARTIFACTS.pdfDicom];
 
-export async function report(job: StageJob, deps: WorkerDeps): Promise<void> {
+export async function report(job: StageJob, deps: WorkerDeps, signal: AbortSignal = new AbortController().signal): Promise<void> {
   const c = await deps.store.find(job.caseId);
   if (!c) return;
   const now = deps.clock();
   if (job.phase === 'final') {
     if (c.status === 'billed' || c.status === 'reversed') return;
     if (c.status !== 'signed') return; // rejected or not yet signed: no final report to bill from
-    const dr = buildDiagnosticReport(c, { status: 'final', now });
-    const ref = await deps.artifacts.writeArtifact(c.id, 'diagnostic-report.json', FHIR_JSON, JSON.stringify(dr, null, 2));
-    await deps.store.update(c.id, ACTOR, (cur) =>
-      cur.status === 'signed' ? { next: { ...cur, artifacts: withArtifact(cur.artifacts, ref) }, reason: 'final report written' } : null,
-    );
+    const stored = PACS_OBJECTS.every((n) => c.artifacts.some((a) => a.name === n && a.storedToPacsAt));
+    if (!stored) await writeAndStoreFinal(job.caseId, now, deps, signal);
     await deps.pipeline.enqueue(QUEUE.billing, { caseId: c.id, traceId: job.traceId }, c.attempt);
     return;
   }
   if (c.status !== 'analyzing' || !c.result) return;
-  const dr = buildDiagnosticReport(c, { status: 'preliminary', now });
-  const refs = [
-    await deps.artifacts.writeArtifact(c.id, 'engine-result.json', 'application/json', JSON.stringify(c.result, null, 2)),
-    await deps.artifacts.writeArtifact(c.id, 'diagnostic-report.json', FHIR_JSON, JSON.stringify(dr, null, 2)),
-  ];
+  const refs = await writePreliminaryDocuments(c, now, deps);
   await deps.store.update(c.id, ACTOR, (cur) =>
     cur.status === 'analyzing'
       ? {
           next: { ...cur, status: 'awaiting_review', artifacts: refs.reduce(withArtifact, cur.artifacts) },
           reason: `preliminary report ready (${c.result!.classification.category}); in the review queue`,
         }
+      : null,
+  );
+}
+
+async function writeAndStoreFinal(caseId: string, now: Date, deps: WorkerDeps, signal: AbortSignal): Promise<void> {
+  const c = await deps.store.get(caseId);
+  const { refs, pacsFiles } = await writeFinalDocuments(c, now, deps);
+  const sr = refs.find((r) => r.name === REPORT_ARTIFACTS.srFinal)?.dicom?.sopInstanceUid;
+  const written = await deps.store.update(c.id, ACTOR, (cur) =>
+    cur.status === 'signed'
+      ? { next: { ...cur, artifacts: refs.reduce(withArtifact, cur.artifacts) }, reason: `final report written: verified SR ${sr}, PDF` }
+      : null,
+  );
+  if (written.status !== 'signed') return; // rejected by an addendum meanwhile: nothing to send or bill
+  await deps.source.storeInstances(pacsFiles, signal);
+  const at = deps.clock().toISOString();
+  const mark = (a: ArtifactRef): ArtifactRef => (PACS_OBJECTS.includes(a.name) ? { ...a, storedToPacsAt: at } : a);
+  await deps.store.update(c.id, ACTOR, (cur) =>
+    cur.status === 'signed'
+      ? { next: { ...cur, artifacts: cur.artifacts.map(mark) }, reason: `stored to the PACS (${deps.source.kind}): verified SR and Encapsulated PDF` }
       : null,
   );
 }

@@ -11,6 +11,9 @@ const row = (c: Case) => ({
   orderedAt: c.order.orderedAt,
   createdAt: c.createdAt,
   patient: { id: c.patient.id, name: c.patient.name },
+  studyDate: c.source?.studyDate,
+  /** In the queue since the analysis finished: the waiting time the worklist shows. */
+  readySince: c.result?.timings.finishedAt,
   category: c.result?.classification.category,
   claim: c.claim,
 });

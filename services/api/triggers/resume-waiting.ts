@@ -26,7 +26,12 @@ async function waitingCases(store: ApiDeps['store']): Promise<Case[]> {
 }
 
 /** Returns the ids of the cases resumed by this event. */
-export async function resumeWaiting(deps: Pick<ApiDeps, 'store' | 'pipeline'>, ev: StudyEvent, actor: string, traceId: string): Promise<string[]> {
+export async function resumeWaiting(
+  deps: Readonly<{ store: ApiDeps['store']; pipeline: Pick<ApiDeps['pipeline'], 'enqueue'> }>,
+  ev: StudyEvent,
+  actor: string,
+  traceId: string,
+): Promise<string[]> {
   const resumed: string[] = [];
   for (const candidate of (await waitingCases(deps.store)).filter((c) => matchesStudyEvent(c, ev))) {
     let c: Case;

@@ -29,14 +29,18 @@ const GGO_MEAN_HIGH_HU = -350;
 const GGO_VOXEL_LOW_HU = -800;
 const GGO_VOXEL_HIGH_HU = -300;
 /** Local standard deviation above which a neighbourhood is textured (fine lines) rather than smooth:
- *  image noise in lung on a sharp kernel is 20–60 HU, reticulation mixes −800 HU air with −300…0 HU lines. */
-const RETIC_MIN_STD_HU = 120;
+ *  image noise in lung on a sharp kernel is 20–60 HU, reticulation mixes −800 HU air with −300…0 HU lines
+ *  (SD 200–250 HU). The edge of a smooth ground-glass patch against normal lung (−620 vs −860 HU) reaches
+ *  at most half that difference, 120 HU, plus noise; 150 HU keeps such edges out of reticulation. */
+const RETIC_MIN_STD_HU = 150;
 /** Reticulation: neighbourhood mean in the interstitial range, between aerated lung and soft tissue. */
 const RETIC_MEAN_LOW_HU = -800;
 const RETIC_MEAN_HIGH_HU = -200;
-/** Partial-volume lines: voxels between aerated lung and soft tissue. A vessel beside normal lung has
- *  a one-voxel rim of these at most; reticulation has them throughout, so this separates the two. */
-const INTERMEDIATE_LOW_HU = -700;
+/** Partial-volume lines: voxels between aerated lung and soft tissue, denser than ground glass (whose
+ *  bulk lies below −500 HU). A vessel beside normal lung has a one-voxel rim of these at most;
+ *  reticulation has them throughout, so this separates the two; the edge of consolidation against ground
+ *  glass has none, so it is not mistaken for lines either. */
+const INTERMEDIATE_LOW_HU = -500;
 const INTERMEDIATE_HIGH_HU = -150;
 const RETIC_MIN_INTERMEDIATE_FRACTION = 0.3;
 /** Honeycomb cyst air: clearly below aerated lung. */
@@ -101,8 +105,12 @@ type SliceStats = {
   innerAbnormal: number;
 };
 
-/** Analyses a HU volume. Deterministic; the caller adds timings. */
-export function analyzeVolume(volume: Volume): AnalysisResult {
+/**
+ * Analyses a HU volume. Deterministic; the caller adds timings.
+ * @param classMap - when given (one byte per voxel), receives each lung voxel's class + 1 (0 = not lung),
+ *   for validation and overlays; the analysis itself never allocates a whole-volume class map.
+ */
+export function analyzeVolume(volume: Volume, classMap?: Uint8Array): AnalysisResult {
   const { width: w, height: h, depth: d, hu } = volume;
   const n = w * h;
   const ps = (volume.pixelSpacingMm[0] + volume.pixelSpacingMm[1]) / 2;
@@ -267,6 +275,7 @@ export function analyzeVolume(volume: Volume): AnalysisResult {
         }
         st.lung++;
         cls[c]!++;
+        if (classMap) classMap[base + (oy + ly) * w + ox + lx] = c + 1;
         histogram[localHu[i]! + 32768]!++;
         const fib = c === CLASS.reticulation || c === CLASS.honeycombing;
         if (fib) {

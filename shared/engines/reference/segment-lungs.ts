@@ -26,6 +26,19 @@ const LUNG_COMPONENT_MIN_FRACTION = 0.1;
  *  bridging the mediastinum (its width is several centimetres). */
 export const LUNG_CLOSING_RADIUS_MM = 4;
 
+/** Air pockets cut off from the lungs (honeycomb cysts and paraseptal emphysema are walled off in 2D and
+ *  often in 3D) are lung again when they are no larger than this and lie this close to the lung in-plane,
+ *  or directly under the finished lung of the slice above (basal cysts under cysts): gut gas lies below
+ *  the diaphragm (≥ 5 mm of muscle and bowel wall away) and its sections are larger. */
+const READMIT_DISTANCE_MM = 5;
+const READMIT_MAX_AREA_MM2 = 150;
+/** Rows of cysts readmitted outwards from the lung (honeycombing is one to three rows deep). */
+const READMIT_ROWS = 3;
+/** The pleural surface voxel mixes lung and chest wall (partial volume). A voxel touching the lung below
+ *  this value holds more air than tissue — a subpleural line or the lung's rim, not muscle (+40 HU) or
+ *  fat (−100 HU): it is lung. */
+const PARTIAL_VOLUME_HU = -200;
+
 // Mask values during segmentation.
 const NONE = 0;
 const AIR = 1; // candidate lung
@@ -39,6 +52,8 @@ export type LungSegmentation = {
   airwayVoxels: number;
   components: number;
   droppedComponents: number;
+  /** Pixels of walled-off air put back into the lung (honeycomb cysts, paraseptal emphysema). */
+  readmittedPixels: number;
 };
 
 /** Segments the lungs; `lung` is the only whole-volume allocation (1 byte per voxel). */
@@ -176,18 +191,27 @@ export function segmentLungs(v: Volume): LungSegmentation {
     }
   }
 
-  // Per slice: closing and hole filling inside the lungs' bounding box (plus a margin for the closing).
+  // Per slice: readmission of walled-off air beside the lung, closing, hole filling and the
+  // partial-volume rim, inside the lungs' bounding box plus a margin.
   const ps = (v.pixelSpacingMm[0] + v.pixelSpacingMm[1]) / 2;
-  const margin = Math.ceil(LUNG_CLOSING_RADIUS_MM / ps) + 2;
-  const local = new Uint8Array(n);
-  const dist = new Float32Array(n);
+  const pxArea2 = v.pixelSpacingMm[0] * v.pixelSpacingMm[1];
+  const margin = Math.ceil((LUNG_CLOSING_RADIUS_MM + READMIT_DISTANCE_MM + Math.sqrt(READMIT_MAX_AREA_MM2)) / ps) + 2;
+  let readmitted = 0;
+  // The rectangle may reach past the image by the margin on every side.
+  const rectMax = (w + 2 * margin) * (h + 2 * margin);
+  const local = new Uint8Array(rectMax);
+  const dist = new Float32Array(rectMax);
+  const rectStack = new Int32Array(rectMax);
+  const rectComp = new Int32Array(rectMax);
   for (let z = 0; z < d; z++) {
     const base = z * n;
     let x0 = w, y0 = h, x1 = -1, y1 = -1;
     for (let y = 0; y < h; y++) {
       const row = base + y * w;
       for (let x = 0; x < w; x++) {
-        if (mask[row + x] === AIR) {
+        const m = mask[row + x];
+        // Dropped air counts too: a basal slice may hold only walled-off cysts under the lung above.
+        if (m === AIR || m === SEEN) {
           if (x < x0) x0 = x;
           if (x > x1) x1 = x;
           if (y < y0) y0 = y;
@@ -202,20 +226,37 @@ export function segmentLungs(v: Volume): LungSegmentation {
     // The local rectangle may extend past the image: pixels outside it are simply not lung.
     const lx0 = x0 - margin, ly0 = y0 - margin;
     const lw = x1 - x0 + 1 + 2 * margin, lh = y1 - y0 + 1 + 2 * margin;
+    let anyDropped = false;
     for (let ly = 0; ly < lh; ly++) {
       const gy = ly0 + ly;
       for (let lx = 0; lx < lw; lx++) {
         const gx = lx0 + lx;
-        local[ly * lw + lx] = gx >= 0 && gy >= 0 && gx < w && gy < h && mask[base + gy * w + gx] === AIR ? 1 : 0;
+        const m = gx >= 0 && gy >= 0 && gx < w && gy < h ? mask[base + gy * w + gx] : NONE;
+        local[ly * lw + lx] = m === AIR ? 1 : m === SEEN ? DROPPED : 0;
+        if (m === SEEN) anyDropped = true;
       }
     }
+    // Honeycomb cysts come in rows: each pass readmits the next row out from the lung.
+    for (let pass = 0, got = 1; anyDropped && got > 0 && pass < READMIT_ROWS; pass++) readmitted += got = readmit(local, lw, lh, ps, pxArea2, dist, rectStack, rectComp, z > 0 ? { mask, base: base - n, x0: lx0, y0: ly0, w, h } : null);
     // Closing = dilation then erosion, both as thresholds on distance maps.
     chamferDistance(local, 1, lw, lh, ps, dist);
     for (let i = 0; i < lw * lh; i++) local[i] = dist[i]! <= LUNG_CLOSING_RADIUS_MM ? 1 : 0;
     chamferDistance(local, 0, lw, lh, ps, dist);
     for (let i = 0; i < lw * lh; i++) local[i] = dist[i]! > LUNG_CLOSING_RADIUS_MM ? 1 : 0;
     // Fill holes: background not reachable from the border is enclosed by lung (vessels, dense nodules).
-    floodFromBorder(local, lw, lh, 0, 2, stack);
+    floodFromBorder(local, lw, lh, 0, 2, rectStack);
+    // Partial-volume rim: outside pixels touching the lung that hold more air than tissue.
+    for (let ly = 1; ly < lh - 1; ly++) {
+      const gy = ly0 + ly;
+      if (gy < 0 || gy >= h) continue;
+      for (let lx = 1; lx < lw - 1; lx++) {
+        const li = ly * lw + lx;
+        if (local[li] !== 2) continue;
+        const gx = lx0 + lx;
+        if (gx < 0 || gx >= w || hu[base + gy * w + gx]! >= PARTIAL_VOLUME_HU) continue;
+        if (local[li - 1] === 1 || local[li + 1] === 1 || local[li - lw] === 1 || local[li + lw] === 1) local[li] = RIM;
+      }
+    }
     for (let ly = 0; ly < lh; ly++) {
       const gy = ly0 + ly;
       if (gy < 0 || gy >= h) continue;
@@ -223,7 +264,7 @@ export function segmentLungs(v: Volume): LungSegmentation {
         const gx = lx0 + lx;
         if (gx < 0 || gx >= w) continue;
         const g = base + gy * w + gx;
-        mask[g] = local[ly * lw + lx] !== 2 && mask[g] !== AIRWAY ? 1 : 0;
+        mask[g] = local[ly * lw + lx] !== 2 && mask[g] !== AIRWAY ? 1 : 0; // RIM (3) is lung
       }
     }
     // Anything outside the rectangle is not lung.
@@ -235,5 +276,51 @@ export function segmentLungs(v: Volume): LungSegmentation {
       mask.fill(0, base + y * w + rx1, base + (y + 1) * w);
     }
   }
-  return { lung: mask, airwayVoxels, components: seeds.length, droppedComponents: seeds.length - keep.length };
+  return { lung: mask, airwayVoxels, components: seeds.length, droppedComponents: seeds.length - keep.length, readmittedPixels: readmitted };
+}
+
+/** Local mask values: dropped air awaiting a decision (and the same, seen in this pass), and the
+ *  partial-volume rim (after readmission is over, so the value can be shared). */
+const DROPPED = 3;
+const PENDING = 5;
+const RIM = 3;
+
+/**
+ * Turns DROPPED blobs of `local` that are small and close to the lung (1) into lung; the rest into 0.
+ * @returns the number of pixels readmitted.
+ */
+function readmit(
+  local: Uint8Array, lw: number, lh: number, ps: number, pxArea: number, dist: Float32Array, stack: Int32Array, comp: Int32Array,
+  above: { mask: Uint8Array; base: number; x0: number; y0: number; w: number; h: number } | null,
+): number {
+  chamferDistance(local, 1, lw, lh, ps, dist);
+  let count = 0;
+  const size = lw * lh;
+  for (let s = 0; s < size; s++) {
+    if (local[s] !== DROPPED) continue;
+    let sp = 0, len = 0, near = false;
+    local[s] = SEEN; stack[sp++] = s;
+    while (sp > 0) {
+      const i = stack[--sp]!;
+      comp[len++] = i;
+      const x = i % lw;
+      if (dist[i]! <= READMIT_DISTANCE_MM + ps) near = true;
+      else if (above && !near) {
+        // Lies under the finished lung of the slice above (a basal cyst under a cyst above it).
+        const gx = above.x0 + x, gy = above.y0 + ((i - x) / lw);
+        if (gx >= 0 && gy >= 0 && gx < above.w && gy < above.h && above.mask[above.base + gy * above.w + gx] === 1) near = true;
+      }
+      if (x > 0 && local[i - 1] === DROPPED) { local[i - 1] = SEEN; stack[sp++] = i - 1; }
+      if (x < lw - 1 && local[i + 1] === DROPPED) { local[i + 1] = SEEN; stack[sp++] = i + 1; }
+      if (i >= lw && local[i - lw] === DROPPED) { local[i - lw] = SEEN; stack[sp++] = i - lw; }
+      if (i + lw < size && local[i + lw] === DROPPED) { local[i + lw] = SEEN; stack[sp++] = i + lw; }
+    }
+    const keep = near && len * pxArea <= READMIT_MAX_AREA_MM2;
+    // Far but small blobs wait for the next pass (a row of cysts further out); large ones are gone.
+    const rest = len * pxArea <= READMIT_MAX_AREA_MM2 ? PENDING : 0;
+    for (let k = 0; k < len; k++) local[comp[k]!] = keep ? 1 : rest;
+    if (keep) count += len;
+  }
+  for (let i = 0; i < size; i++) if (local[i] === PENDING) local[i] = DROPPED;
+  return count;
 }

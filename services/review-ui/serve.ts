@@ -1,0 +1,57 @@
+/**
+ * Serves the review web page (DESIGN.md §3 `services/review-ui/`): plain HTML, CSS and a JavaScript
+ * module, no build step. The files carry no PHI and need no token; every call the page makes goes to
+ * /v1 with the physician's bearer token, where roles, auditing and `Cache-Control: no-store` apply.
+ * The page gets its own Content-Security-Policy: scripts and styles from this origin only, images from
+ * this origin or blob: (key images are fetched with the token and shown as object URLs).
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { Router, type RequestHandler } from 'express';
+import type { UserDirectory } from '../../shared/auth/users.js';
+import { NotFound } from '../../shared/errors.js';
+import { mount } from '../api/mount.js';
+
+const ASSETS: Readonly<Record<string, string>> = {
+  'index.html': 'text/html; charset=utf-8',
+  'app.js': 'text/javascript; charset=utf-8',
+  'style.css': 'text/css; charset=utf-8',
+};
+
+export const PAGE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; " +
+  "frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/** The folder of the page: next to this module in the source tree; from dist/, the source tree's. */
+export function publicDir(): string {
+  for (const rel of ['./public/', '../../../services/review-ui/public/']) {
+    const dir = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(dir)) return dir;
+  }
+  throw new Error('the review page assets (services/review-ui/public) are missing');
+}
+
+export function reviewUiRoutes(users: UserDirectory): Router {
+  const dir = publicDir();
+  const cache = new Map<string, Buffer>();
+  const send =
+    (name: (p: Record<string, string>) => string): RequestHandler =>
+    async (req, res) => {
+      const file = name(req.params as Record<string, string>);
+      const type = Object.hasOwn(ASSETS, file) ? ASSETS[file] : undefined;
+      if (!type) throw new NotFound(`no review page asset ${file}`);
+      let body = cache.get(file);
+      if (!body) {
+        body = await readFile(dir + file);
+        cache.set(file, body);
+      }
+      res.setHeader('Content-Security-Policy', PAGE_CSP);
+      res.setHeader('Cache-Control', 'no-cache'); // revalidate: a new release's script is picked up at once
+      res.type(type).send(body);
+    };
+  const r = Router();
+  mount(r, users, 'reviewPage', send(() => 'index.html'));
+  mount(r, users, 'reviewAsset', send((p) => p.asset ?? ''));
+  return r;
+}

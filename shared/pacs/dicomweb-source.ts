@@ -1,0 +1,366 @@
+/**
+ * `http(s)://host/dicom-web`: a DICOMweb PACS (PS3.18). QIDO-RS finds studies and series (§10.6), one
+ * instance's metadata per CT series fills in what selection needs (§10.4.1.1.2), WADO-RS retrieves the
+ * series as `multipart/related; type="application/dicom"` (§8.6.1.2, §10.4.1.1.1) parsed as a stream straight
+ * to files (multipart.ts: memory stays at about one network chunk), and STOW-RS stores results (§10.5).
+ *
+ * Failures: no answer, a timeout, 429 or 5xx → PacsUnavailable (retryable; tried `attempts` times here,
+ * then BullMQ backs off). 401/403 → PacsRefused after the same bounded tries: wrong credentials do not fix
+ * themselves, so the case fails at once saying to check ILDFLOW_PACS_AUTH (docs/pacs.md).
+ */
+import { open, readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { PacsUnavailable } from '../errors.js';
+import { boundaryOf, MultipartSplitter, MultipartTruncated } from './multipart.js';
+import { PacsRefused } from './pacs-errors.js';
+import { DEFAULT_RETRY, sleep, type RetryPolicy } from './retry-policy.js';
+import type { ImageSource, RetrievedSeries, SeriesSummary, StudySummary } from './source.js';
+import { EXPLICIT_VR_LE } from './transcode.js';
+import { verifySpool } from './verify-spool.js';
+
+export type DicomWebOptions = Readonly<{
+  /** `basic:user:password` or `bearer:token` (ILDFLOW_PACS_AUTH). */
+  auth?: string;
+  retry?: Partial<RetryPolicy>;
+}>;
+
+/** The DICOM JSON model (PS3.18 Annex F.2): attributes by tag, values in `Value`. */
+type DicomJson = Record<string, { vr: string; Value?: unknown[] } | undefined>;
+
+/** Attribute tags (PS3.6) as DICOM JSON keys. */
+const T = {
+  ImageType: '00080008',
+  StudyDate: '00080020',
+  SeriesDate: '00080021',
+  AcquisitionDate: '00080022',
+  AccessionNumber: '00080050',
+  Modality: '00080060',
+  ModalitiesInStudy: '00080061',
+  StudyDescription: '00081030',
+  SeriesDescription: '0008103E',
+  PatientID: '00100020',
+  BodyPartExamined: '00180015',
+  SliceThickness: '00180050',
+  ConvolutionKernel: '00181210',
+  StudyInstanceUID: '0020000D',
+  SeriesInstanceUID: '0020000E',
+  SeriesNumber: '00200011',
+  NumberOfSeriesRelatedInstances: '00201209',
+  SOPInstanceUID: '00080018',
+  FailedSOPSequence: '00081198',
+  ReferencedSOPSequence: '00081199',
+  FailureReason: '00081197',
+} as const;
+
+const DICOM_MULTIPART = `multipart/related; type="application/dicom"`;
+
+export function createDicomWebSource(baseUrl: string, opts: DicomWebOptions = {}): ImageSource {
+  const base = baseUrl.replace(/\/+$/, '');
+  const policy: RetryPolicy = { ...DEFAULT_RETRY, ...opts.retry };
+  const authorization = authHeader(opts.auth);
+
+  /**
+   * One request with bounded tries. Resolves with a 2xx response whose body is unread; anything else is
+   * thrown as PacsUnavailable (retryable) or PacsRefused (not).
+   */
+  async function request(path: string, init: RequestInit & { what: string }, signal?: AbortSignal): Promise<Response> {
+    let last: Error = new PacsUnavailable(`${init.what}: no attempt made`);
+    for (let attempt = 1; attempt <= policy.attempts; attempt++) {
+      if (attempt > 1) await sleep(policy.delayMs * 2 ** (attempt - 2), signal);
+      signal?.throwIfAborted();
+      const timeout = AbortSignal.timeout(policy.timeoutMs);
+      let res: Response;
+      try {
+        res = await fetch(base + path, {
+          ...init,
+          headers: { ...(authorization ? { authorization } : {}), ...(init.headers as Record<string, string>) },
+          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        });
+      } catch (err) {
+        signal?.throwIfAborted();
+        last = new PacsUnavailable(`${init.what}: ${timeout.aborted ? `no answer within ${policy.timeoutMs} ms` : networkReason(err)} (${base})`, { cause: err });
+        continue;
+      }
+      if (res.ok) return res;
+      const text = (await res.text().catch(() => '')).slice(0, 200).replace(/\s+/g, ' ');
+      if (res.status === 401 || res.status === 403) {
+        last = new PacsRefused(
+          `${init.what}: the PACS refused ildflow's credentials (HTTP ${res.status}) after ${attempt} attempt(s); check ILDFLOW_PACS_AUTH`,
+        );
+        continue;
+      }
+      if (res.status === 429 || res.status >= 500) {
+        last = new PacsUnavailable(`${init.what}: HTTP ${res.status} from the PACS${text ? ` (${text})` : ''}`);
+        continue;
+      }
+      // 400, 404, 406, 415…: the PACS will answer the same to the same request.
+      throw new PacsRefused(`${init.what}: HTTP ${res.status} from the PACS${text ? ` (${text})` : ''}`);
+    }
+    throw last;
+  }
+
+  async function qido(path: string, what: string, signal?: AbortSignal): Promise<DicomJson[]> {
+    const res = await request(path, { method: 'GET', headers: { accept: 'application/dicom+json' }, what }, signal);
+    // 204 No Content is how some PACS say "no match" (PS3.18 §10.6.3.2).
+    if (res.status === 204) return [];
+    const text = await readBody(res, what, signal);
+    if (!text.trim()) return [];
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (!Array.isArray(parsed)) throw new Error('not an array');
+      return parsed as DicomJson[];
+    } catch {
+      throw new PacsUnavailable(`${what}: the PACS answered something that is not a DICOM JSON array`);
+    }
+  }
+
+  async function readBody(res: Response, what: string, signal?: AbortSignal): Promise<string> {
+    try {
+      return await res.text();
+    } catch (err) {
+      signal?.throwIfAborted();
+      throw new PacsUnavailable(`${what}: the answer was cut short (${networkReason(err)})`, { cause: err });
+    }
+  }
+
+  /** One instance's metadata: the series-level QIDO answer lacks thickness, Image Type and kernel. */
+  async function firstInstanceMetadata(study: string, series: string): Promise<DicomJson | undefined> {
+    const [inst] = await qido(`/studies/${study}/series/${series}/instances?limit=1`, 'QIDO-RS instances');
+    const sop = str(inst, T.SOPInstanceUID);
+    if (!sop) return undefined;
+    const res = await request(`/studies/${study}/series/${series}/instances/${sop}/metadata`, {
+      method: 'GET',
+      headers: { accept: 'application/dicom+json' },
+      what: 'WADO-RS metadata',
+    });
+    const parsed = JSON.parse(await readBody(res, 'WADO-RS metadata')) as unknown;
+    return Array.isArray(parsed) ? (parsed[0] as DicomJson | undefined) : undefined;
+  }
+
+  return {
+    kind: 'dicomweb',
+
+    async ping() {
+      // The cheapest QIDO-RS request that proves both reachability and credentials.
+      const res = await request('/studies?limit=1', { method: 'GET', headers: { accept: 'application/dicom+json' }, what: 'QIDO-RS ping' });
+      await res.arrayBuffer().catch(() => undefined);
+    },
+
+    async findStudies(q) {
+      const params = new URLSearchParams();
+      if (q.studyInstanceUid) params.set('StudyInstanceUID', q.studyInstanceUid);
+      if (q.accessionNumber) params.set('AccessionNumber', q.accessionNumber);
+      if (q.patientId) {
+        params.set('PatientID', q.patientId);
+        // A prior *CT* is wanted; a named study is fetched whatever it holds, so the case can say why not.
+        if (!q.studyInstanceUid && !q.accessionNumber) params.set('ModalitiesInStudy', 'CT');
+      }
+      for (const tag of [T.PatientID, T.AccessionNumber, T.StudyDate, T.StudyDescription, T.ModalitiesInStudy]) params.append('includefield', tag);
+      const rows = await qido(`/studies?${params}`, 'QIDO-RS studies');
+      return rows.flatMap((r): StudySummary[] => {
+        const uid = str(r, T.StudyInstanceUID);
+        if (!uid) return [];
+        return [
+          {
+            studyInstanceUid: uid,
+            patientId: str(r, T.PatientID) ?? '',
+            accessionNumber: str(r, T.AccessionNumber),
+            studyDate: str(r, T.StudyDate),
+            studyDescription: str(r, T.StudyDescription),
+            modalitiesInStudy: strs(r, T.ModalitiesInStudy),
+          },
+        ];
+      });
+    },
+
+    async findSeries(studyInstanceUid) {
+      const params = new URLSearchParams();
+      for (const tag of [T.Modality, T.SeriesDescription, T.SeriesNumber, T.NumberOfSeriesRelatedInstances, T.SeriesDate, T.BodyPartExamined])
+        params.append('includefield', tag);
+      const rows = await qido(`/studies/${studyInstanceUid}/series?${params}`, 'QIDO-RS series');
+      const out: SeriesSummary[] = [];
+      for (const r of rows) {
+        const seriesInstanceUid = str(r, T.SeriesInstanceUID);
+        if (!seriesInstanceUid) continue;
+        const modality = str(r, T.Modality) ?? '';
+        // Only CT series can be chosen, so only they cost a metadata request.
+        const meta = modality === 'CT' ? await firstInstanceMetadata(studyInstanceUid, seriesInstanceUid) : undefined;
+        const thickness = num(meta, T.SliceThickness);
+        out.push({
+          studyInstanceUid,
+          seriesInstanceUid,
+          modality,
+          seriesDescription: str(r, T.SeriesDescription) ?? str(meta, T.SeriesDescription),
+          seriesNumber: num(r, T.SeriesNumber),
+          instanceCount: num(r, T.NumberOfSeriesRelatedInstances) ?? 0,
+          imageType: meta ? strs(meta, T.ImageType) : undefined,
+          sliceThicknessMm: thickness,
+          convolutionKernel: str(meta, T.ConvolutionKernel),
+          bodyPartExamined: str(r, T.BodyPartExamined) ?? str(meta, T.BodyPartExamined),
+          acquisitionDate: str(meta, T.AcquisitionDate) ?? str(r, T.SeriesDate),
+        });
+      }
+      return out;
+    },
+
+    async retrieveSeries(studyInstanceUid, seriesInstanceUid, destDir, signal): Promise<RetrievedSeries> {
+      const what = 'WADO-RS series';
+      // Ask for Explicit VR Little Endian (PS3.18 §8.7.3.5.2); a PACS that cannot transcode may still send
+      // what it stores, which verifySpool decodes.
+      const res = await request(
+        `/studies/${studyInstanceUid}/series/${seriesInstanceUid}`,
+        { method: 'GET', headers: { accept: `${DICOM_MULTIPART}; transfer-syntax=${EXPLICIT_VR_LE}` }, what },
+        signal,
+      );
+      if (!res.body) throw new PacsUnavailable(`${what}: empty answer`);
+      let boundary: string;
+      try {
+        boundary = boundaryOf(res.headers.get('content-type'));
+      } catch (err) {
+        await res.body.cancel().catch(() => undefined);
+        throw new PacsRefused(`${what}: ${(err as Error).message}`);
+      }
+      const written = await streamParts(res.body, boundary, destDir, policy.idleMs, signal);
+      const check = await verifySpool(destDir, { studyInstanceUid, seriesInstanceUid });
+      return { dir: destDir, files: check.files, bytes: check.bytes || written };
+    },
+
+    async storeInstances(files, signal) {
+      if (!files.length) return { stored: 0 };
+      // Results (an SR, an Encapsulated PDF) are small: the request body is built in memory, which also
+      // gives it a Content-Length (no chunked upload for PACS that refuse one).
+      const boundary = `ildflow-${crypto.randomUUID()}`;
+      const parts: Buffer[] = [];
+      for (const f of files) {
+        parts.push(Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\nContent-Location: ${basename(f)}\r\n\r\n`));
+        parts.push(await readFile(f));
+        parts.push(Buffer.from('\r\n'));
+      }
+      parts.push(Buffer.from(`--${boundary}--\r\n`));
+      const res = await request(
+        '/studies',
+        {
+          method: 'POST',
+          headers: { 'content-type': `${DICOM_MULTIPART}; boundary=${boundary}`, accept: 'application/dicom+json' },
+          body: Buffer.concat(parts),
+          what: 'STOW-RS',
+        },
+        signal,
+      );
+      // PS3.18 §10.5.3: 200 all stored; 202 some failed (FailedSOPSequence lists them).
+      const text = await readBody(res, 'STOW-RS', signal);
+      const answer = (text.trim() ? JSON.parse(text) : {}) as DicomJson;
+      const failed = (answer[T.FailedSOPSequence]?.Value ?? []) as DicomJson[];
+      const stored = ((answer[T.ReferencedSOPSequence]?.Value ?? []) as DicomJson[]).length;
+      if (failed.length || res.status === 202 || stored < files.length) {
+        const reasons = failed.map((f) => num(f, T.FailureReason)).filter((x) => x !== undefined);
+        throw new PacsUnavailable(
+          `STOW-RS: the PACS stored ${stored} of ${files.length} object(s)${reasons.length ? `; failure reasons ${reasons.map((r) => `0x${r.toString(16)}`).join(', ')} (PS3.4 Annex B.2.3)` : ''}`,
+        );
+      }
+      return { stored };
+    },
+  };
+}
+
+/**
+ * Splits the multipart body into one file per part, writing each chunk as it arrives. A body that ends
+ * before the close delimiter, stalls for `idleMs`, or breaks off is a PacsUnavailable: the caller
+ * discards the spool and the job is retried.
+ */
+async function streamParts(body: ReadableStream<Uint8Array>, boundary: string, destDir: string, idleMs: number, signal: AbortSignal): Promise<number> {
+  const splitter = new MultipartSplitter(boundary);
+  const reader = body.getReader();
+  let file: Awaited<ReturnType<typeof open>> | null = null;
+  let bytes = 0;
+  let partNo = 0; // not splitter.parts: one push can complete several parts before their events are handled
+  let idle: NodeJS.Timeout | undefined;
+  let stalled = false;
+  const onAbort = () => void reader.cancel(signal.reason).catch(() => undefined);
+  signal.addEventListener('abort', onAbort, { once: true });
+  const arm = () => {
+    clearTimeout(idle);
+    idle = setTimeout(() => {
+      stalled = true;
+      void reader.cancel(new Error('stalled')).catch(() => undefined);
+    }, idleMs);
+  };
+  try {
+    arm();
+    for (;;) {
+      let step: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        step = await reader.read();
+      } catch (err) {
+        signal.throwIfAborted();
+        throw new PacsUnavailable(`WADO-RS series: the transfer broke off after ${splitter.parts} part(s) (${stalled ? `no data for ${idleMs} ms` : networkReason(err)})`, { cause: err });
+      }
+      if (step.done) break;
+      arm();
+      let events;
+      try {
+        events = splitter.push(step.value);
+      } catch (err) {
+        throw new PacsUnavailable(`WADO-RS series: ${(err as Error).message}`, { cause: err });
+      }
+      for (const ev of events) {
+        if (ev.type === 'part') {
+          const ct = ev.headers['content-type'];
+          if (ct && !/^application\/dicom\b/i.test(ct)) throw new PacsRefused(`WADO-RS series: a part is ${ct}, not application/dicom`);
+          file = await open(join(destDir, `${String(++partNo).padStart(6, '0')}.dcm`), 'wx');
+        } else if (ev.type === 'data') {
+          await file!.write(ev.chunk);
+          bytes += ev.chunk.length;
+        } else {
+          await file!.close();
+          file = null;
+        }
+      }
+    }
+    signal.throwIfAborted();
+    if (stalled) throw new PacsUnavailable(`WADO-RS series: no data for ${idleMs} ms after ${splitter.parts} part(s)`);
+    try {
+      splitter.finish();
+    } catch (err) {
+      if (err instanceof MultipartTruncated) throw new PacsUnavailable(`WADO-RS series: ${err.message}`, { cause: err });
+      throw err;
+    }
+    return bytes;
+  } finally {
+    clearTimeout(idle);
+    signal.removeEventListener('abort', onAbort);
+    await file?.close().catch(() => undefined);
+    reader.releaseLock();
+  }
+}
+
+function authHeader(auth: string | undefined): string | undefined {
+  if (!auth) return undefined;
+  if (auth.startsWith('bearer:')) return `Bearer ${auth.slice(7)}`;
+  if (auth.startsWith('basic:')) return `Basic ${Buffer.from(auth.slice(6)).toString('base64')}`;
+  throw new Error('ILDFLOW_PACS_AUTH must be basic:user:password or bearer:token');
+}
+
+/** The reason fetch gives is in `cause` (undici): ECONNREFUSED, ECONNRESET, … */
+function networkReason(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+  return cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+}
+
+function str(r: DicomJson | undefined, tag: string): string | undefined {
+  const v = r?.[tag]?.Value?.[0];
+  if (v === undefined || v === null) return undefined;
+  // PN values are objects ({ Alphabetic }); none of the attributes read here is a PN.
+  const s = String(v).trim();
+  return s ? s : undefined;
+}
+
+function strs(r: DicomJson | undefined, tag: string): string[] {
+  return (r?.[tag]?.Value ?? []).map((v) => String(v).trim()).filter(Boolean);
+}
+
+function num(r: DicomJson | undefined, tag: string): number | undefined {
+  const v = r?.[tag]?.Value?.[0];
+  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : undefined;
+}

@@ -1,0 +1,53 @@
+/**
+ * What a retrieved series must satisfy before it leaves the spool, whichever protocol brought it
+ * (DESIGN.md §5 "Completeness"): every file a readable Part 10 CT image of the series that was asked for
+ * (compressed ones decoded first, transcode.ts), no instance twice, and as many instances as the PACS
+ * counts (NumberOfSeriesRelatedInstances, PS3.4 C.3.4). A short or broken transfer is a PacsUnavailable
+ * (retried with backoff, never analysed); pixels that cannot be decoded are InvalidDicom (not retried).
+ * Slice gaps and mixed frames of reference are checked when the volume is assembled (assemble-volume.ts),
+ * which makes the case ineligible with the reason.
+ */
+import { readdir, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readInstanceHeader } from '../dicom/read-instance.js';
+import { InvalidDicom, PacsUnavailable } from '../errors.js';
+import { decodeToExplicitLittle } from './transcode.js';
+
+export type SpoolCheck = Readonly<{ files: number; bytes: number; decoded: Readonly<Record<string, number>> }>;
+
+export async function verifySpool(
+  dir: string,
+  expected: Readonly<{ studyInstanceUid: string; seriesInstanceUid: string; instanceCount?: number }>,
+): Promise<SpoolCheck> {
+  const seen = new Set<string>();
+  const decoded: Record<string, number> = {};
+  let bytes = 0;
+  for (const name of (await readdir(dir)).sort()) {
+    const path = join(dir, name);
+    let header;
+    try {
+      const ts = await decodeToExplicitLittle(path);
+      if (ts) decoded[ts] = (decoded[ts] ?? 0) + 1;
+      header = readInstanceHeader(path);
+    } catch (err) {
+      if (!(err instanceof InvalidDicom)) throw err;
+      // A file the PACS sent whole but whose pixels we cannot decode will not improve on a retry.
+      if (/cannot be decoded|could not be decoded/.test(err.detail)) throw err;
+      throw new PacsUnavailable(`a received instance is broken (${err.detail}); the transfer will be retried`);
+    }
+    if (header.studyInstanceUid !== expected.studyInstanceUid || header.seriesInstanceUid !== expected.seriesInstanceUid) {
+      // Never analyse what was not asked for; the protocol adapters already refuse it, this is the backstop.
+      await unlink(path);
+      throw new PacsUnavailable(`the PACS sent an instance of another series (${header.seriesInstanceUid})`);
+    }
+    if (seen.has(header.sopInstanceUid)) {
+      await unlink(path); // the same instance twice (a retried sub-operation): keep one
+      continue;
+    }
+    seen.add(header.sopInstanceUid);
+    bytes += (await stat(path)).size;
+  }
+  if (expected.instanceCount !== undefined && seen.size < expected.instanceCount)
+    throw new PacsUnavailable(`received ${seen.size} of ${expected.instanceCount} instances; the series may still be arriving`);
+  return { files: seen.size, bytes, decoded };
+}
