@@ -250,7 +250,7 @@ export async function generatePhantom(opts: PhantomOptions): Promise<PhantomResu
   const reticPeriod = Math.max(4, 3 * ps);
   const reticLine = Math.max(1, ps);
   const cell = Math.max(5, 4 * ps);
-  const wall = Math.max(1.2, ps);
+  const wall = Math.max(1, ps);
   const emphCell = Math.max(8, 4 * ps);
   const emphRadius = emphCell * 0.38;
   const consCell = 40;
@@ -482,7 +482,7 @@ export async function generatePhantom(opts: PhantomOptions): Promise<PhantomResu
    * The disease pattern at one lung voxel, placed as the 2018 guideline and the Fleischner glossary
    * describe it: returns its label and mean HU.
    * - uip: reticulation in the subpleural band of the lower half, deepening towards the bases, with
-   *   honeycombing (clustered round cysts with thick walls, stacked in rows) at the pleura of the bases;
+   *   honeycombing (clustered air cysts of 4–5 mm with walls, stacked in rows) at the pleura of the bases;
    * - probable_uip: the same reticulation without honeycombing;
    * - nsip: ground glass in the lower half with the immediate subpleural lung spared, and a few
    *   peribronchovascular consolidations (organising-pneumonia overlap) deep in the posterior bases;
@@ -491,13 +491,11 @@ export async function generatePhantom(opts: PhantomOptions): Promise<PhantomResu
   function paint(p: PhantomPattern, x: number, y: number, zMm: number, zBlock: number, f: number, depth: number, reticDepth: number): boolean {
     if ((p === 'uip' || p === 'probable_uip') && depth < reticDepth) {
       if (p === 'uip' && f > 0.72 && depth < 7) {
-        // Honeycombing: rows of round cysts of 3–5 mm with dense walls, staggered every cell height.
+        // Honeycombing: rows of air cysts (polygonal, as packed cysts are) with dense walls one pixel
+        // or a millimetre thick, staggered by half a cell every cell height.
         const off = (zBlock & 1) * cell * 0.5;
-        const gx = Math.floor((x + off) / cell), gy = Math.floor((y + off) / cell);
-        // Walls at least a pixel thick, so neighbouring cysts stay apart at any spacing.
-        const rc = Math.min(cell * (0.3 + 0.1 * hash3(gx, gy, zBlock, seed)), cell / 2 - wall);
-        const dx = mod(x + off, cell) - cell / 2, dy = mod(y + off, cell) - cell / 2;
-        return set(L.Honeycombing, dx * dx + dy * dy < rc * rc ? HU.cyst : HU.cystWall);
+        const mx = mod(x + off, cell), my = mod(y + off, cell);
+        return set(L.Honeycombing, mx < wall || my < wall ? HU.cystWall : HU.cyst);
       }
       const mx = mod(x, reticPeriod), my = mod(y, reticPeriod);
       return set(L.Reticulation, mx < reticLine || my < reticLine ? HU.reticLine : HU.reticGap);
