@@ -89,6 +89,13 @@ export const EngineResult = z.object({
       lower: z.object({ fibrosisPercent: Percent }),
     }),
     subpleuralFibrosisFraction: z.number().min(0).max(1),
+    /** Per lung (patient right and left); optional, added by issue #4, so older results stay valid. */
+    lungs: z
+      .object({
+        right: z.object({ volumeMl: z.number().nonnegative(), fibrosisPercent: Percent }),
+        left: z.object({ volumeMl: z.number().nonnegative(), fibrosisPercent: Percent }),
+      })
+      .optional(),
   }),
   keyImages: z.array(KeyImage),
   timings: z.object({ startedAt: z.string(), finishedAt: z.string(), durationMs: z.number().nonnegative() }),

@@ -4,11 +4,14 @@
  * series as `multipart/related; type="application/dicom"` (§8.6.1.2, §10.4.1.1.1) parsed as a stream straight
  * to files (multipart.ts: memory stays at about one network chunk), and STOW-RS stores results (§10.5).
  *
- * Failures: no answer, a timeout, 429 or 5xx → PacsUnavailable (retryable; tried `attempts` times here,
+ * Failures: no answer, a timeout, 404, 429 or 5xx → PacsUnavailable (retryable; tried `attempts` times here,
  * then BullMQ backs off). 401/403 → PacsRefused after the same bounded tries: wrong credentials do not fix
  * themselves, so the case fails at once saying to check ILDFLOW_PACS_AUTH (docs/pacs.md).
  */
-import { open, readFile } from 'node:fs/promises';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
 import { basename, join } from 'node:path';
 import { PacsUnavailable } from '../errors.js';
 import { boundaryOf, MultipartSplitter, MultipartTruncated } from './multipart.js';
@@ -89,11 +92,13 @@ export function createDicomWebSource(baseUrl: string, opts: DicomWebOptions = {}
         );
         continue;
       }
-      if (res.status === 429 || res.status >= 500) {
+      // 404 on something QIDO-RS listed a moment ago: the study is changing under us (instances being
+      // replaced or deleted); a later try sees a settled state.
+      if (res.status === 429 || res.status >= 500 || res.status === 404) {
         last = new PacsUnavailable(`${init.what}: HTTP ${res.status} from the PACS${text ? ` (${text})` : ''}`);
         continue;
       }
-      // 400, 404, 406, 415…: the PACS will answer the same to the same request.
+      // 400, 406, 415…: the PACS will answer the same to the same request.
       throw new PacsRefused(`${init.what}: HTTP ${res.status} from the PACS${text ? ` (${text})` : ''}`);
     }
     throw last;
@@ -271,7 +276,9 @@ export function createDicomWebSource(baseUrl: string, opts: DicomWebOptions = {}
 async function streamParts(body: ReadableStream<Uint8Array>, boundary: string, destDir: string, idleMs: number, signal: AbortSignal): Promise<number> {
   const splitter = new MultipartSplitter(boundary);
   const reader = body.getReader();
-  let file: Awaited<ReturnType<typeof open>> | null = null;
+  let file: WriteStream | null = null;
+  // Files being flushed and closed while the next part streams in; bounded so memory stays flat.
+  const closing = new Set<Promise<void>>();
   let bytes = 0;
   let partNo = 0; // not splitter.parts: one push can complete several parts before their events are handled
   let idle: NodeJS.Timeout | undefined;
@@ -307,16 +314,20 @@ async function streamParts(body: ReadableStream<Uint8Array>, boundary: string, d
         if (ev.type === 'part') {
           const ct = ev.headers['content-type'];
           if (ct && !/^application\/dicom\b/i.test(ct)) throw new PacsRefused(`WADO-RS series: a part is ${ct}, not application/dicom`);
-          file = await open(join(destDir, `${String(++partNo).padStart(6, '0')}.dcm`), 'wx');
+          file = createWriteStream(join(destDir, `${String(++partNo).padStart(6, '0')}.dcm`), { flags: 'wx', highWaterMark: 1 << 20 });
         } else if (ev.type === 'data') {
-          await file!.write(ev.chunk);
           bytes += ev.chunk.length;
+          if (!file!.write(ev.chunk)) await Promise.race([once(file!, 'drain'), finished(file!)]);
         } else {
-          await file!.close();
+          const done = finished(file!.end());
+          closing.add(done);
+          void done.finally(() => closing.delete(done)).catch(() => undefined);
+          if (closing.size >= 8) await Promise.race(closing);
           file = null;
         }
       }
     }
+    await Promise.all(closing); // every file flushed and closed (a write error surfaces here)
     signal.throwIfAborted();
     if (stalled) throw new PacsUnavailable(`WADO-RS series: no data for ${idleMs} ms after ${splitter.parts} part(s)`);
     try {
@@ -329,7 +340,8 @@ async function streamParts(body: ReadableStream<Uint8Array>, boundary: string, d
   } finally {
     clearTimeout(idle);
     signal.removeEventListener('abort', onAbort);
-    await file?.close().catch(() => undefined);
+    file?.destroy();
+    await Promise.allSettled(closing);
     reader.releaseLock();
   }
 }

@@ -64,7 +64,20 @@ export class MultipartSplitter {
   push(chunk: Uint8Array): MultipartEvent[] {
     const events: MultipartEvent[] = [];
     if (this.state === 'done') return events; // epilogue: ignored (RFC 2046 §5.1.1)
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const incoming = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    // Fast path, the common case inside a large part: no delimiter in the held-back tail + this chunk.
+    // Only the seam (tail + the chunk's first bytes) is copied; the chunk itself is handed on as is.
+    if (this.state === 'body' && incoming.length > 2 * this.delimiter.length) {
+      const keep = this.delimiter.length - 1;
+      const seam = Buffer.concat([this.buf, incoming.subarray(0, keep)]);
+      if (seam.indexOf(this.delimiter) < 0 && incoming.indexOf(this.delimiter) < 0) {
+        if (this.buf.length) events.push({ type: 'data', chunk: this.buf });
+        events.push({ type: 'data', chunk: incoming.subarray(0, incoming.length - keep) });
+        this.buf = Buffer.from(incoming.subarray(incoming.length - keep));
+        return events;
+      }
+    }
+    this.buf = this.buf.length ? Buffer.concat([this.buf, incoming]) : incoming;
     for (;;) {
       if (this.state === 'preamble') {
         const i = this.buf.indexOf(this.delimiter);

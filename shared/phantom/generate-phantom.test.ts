@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generatePhantom } from './generate-phantom.js';
+import { PHANTOM_LABELS, generatePhantom } from './generate-phantom.js';
 
 let root: string;
 beforeAll(async () => {
@@ -39,5 +39,26 @@ describe('generatePhantom', () => {
     expect(p.studyInstanceUid).toBe('1.2.3');
     expect(p.seriesInstanceUid).toBe('1.2.3.4');
     expect(p.files).toHaveLength(3);
+  });
+});
+
+describe('the phantom anatomy', () => {
+  it('paints body, airway, both lungs and the disease where the guidelines put it, and varies by seed', async () => {
+    const seen = new Set<number>();
+    const p = await generatePhantom({
+      dir: join(root, 'anat'), pattern: 'nsip', seed: 4, rows: 96, columns: 96, slices: 60, sliceThicknessMm: 2.5, pixelSpacingMm: 3.75,
+      onSliceLabels: (_k, labels) => {
+        for (const l of labels) seen.add(l);
+      },
+    });
+    for (const l of ['body', 'lung', 'vessel', 'groundGlass', 'consolidation'] as const) expect(seen.has(PHANTOM_LABELS[l]), l).toBe(true);
+    expect(seen.has(PHANTOM_LABELS.reticulation)).toBe(false);
+    const g = p.groundTruth;
+    expect(g.lungs.left.volumeMl).toBeGreaterThan(0.3 * g.lungVolumeMl);
+    expect(g.lungs.right.volumeMl).toBeGreaterThan(0.3 * g.lungVolumeMl);
+    expect(g.extents.consolidation).toBeGreaterThan(0);
+    const other = await generatePhantom({ dir: join(root, 'anat2'), pattern: 'nsip', seed: 5, rows: 96, columns: 96, slices: 60, sliceThicknessMm: 2.5, pixelSpacingMm: 3.75 });
+    expect(other.groundTruth.lungVolumeMl).not.toBe(g.lungVolumeMl);
+    expect(other.groundTruth.noiseHu).toBeGreaterThanOrEqual(20);
   });
 });

@@ -173,7 +173,23 @@ export async function generatePhantom(opts: PhantomOptions): Promise<PhantomResu
   const spacingZ = opts.sliceSpacingMm ?? thickness;
   const ps = opts.pixelSpacingMm ?? Math.min(1, 360 / columns);
   const intercept = opts.rescaleIntercept ?? -1024;
-  const noise = opts.noiseHu ?? 25;
+  const rand = mulberry32(seed);
+  // Each seed is another patient: body and lung size, the extent of the disease and the image noise vary
+  // within plausible ranges, so the validation over seeds is not the same picture with other noise.
+  const between = (lo: number, hi: number): number => lo + (hi - lo) * rand();
+  const who = {
+    body: between(0.93, 1.05),
+    lung: between(0.92, 1.05),
+    heart: between(0.9, 1.1),
+    reticMm: between(10, 18), // depth of the subpleural fibrotic band at the bases
+    honeycombMm: between(5, 9), // depth of the honeycomb rows
+    honeycombFromF: between(0.66, 0.78), // where honeycombing starts, apex 0 … base 1
+    nsipFromMm: between(4, 7), // the spared subpleural shell of NSIP
+    nsipToMm: between(20, 30),
+    emphysemaDensity: between(0.35, 0.55),
+    noise: between(20, 35),
+  };
+  const noise = opts.noiseHu ?? Math.round(who.noise);
   if (rows < 32 || columns < 32 || slices < 3) throw new RangeError('phantom needs at least 32×32×3 voxels');
 
   const studyInstanceUid = opts.study?.studyInstanceUid ?? derivedUid('study', seed, pattern);
@@ -188,7 +204,6 @@ export async function generatePhantom(opts: PhantomOptions): Promise<PhantomResu
     sex: opts.patient?.sex ?? 'O',
   };
 
-  const rand = mulberry32(seed);
   const gauss = (): number => {
     // Box–Muller; 1 - u avoids log(0).
     const u = 1 - rand();
@@ -270,14 +285,14 @@ export async function generatePhantom(opts: PhantomOptions): Promise<PhantomResu
     // they widen (left–right) more than they deepen, so the section turns from round to D-shaped.
     let s = hasLung ? 0.3 + 0.7 * Math.sqrt(Math.min(1, f / 0.55)) : 0;
     if (f > 0.85) s *= 1 - 0.5 * ((f - 0.85) / 0.15);
-    const au = 0.27 * S * s * (0.8 + 0.2 * Math.min(1, Math.max(0, f) / 0.5));
-    const bv = 0.42 * S * s;
+    const au = 0.27 * S * s * who.lung * (0.8 + 0.2 * Math.min(1, Math.max(0, f) / 0.5));
+    const bv = 0.42 * S * s * who.lung;
     const lungCy = 0.04 * S * Math.max(0, f - 0.6); // the bases reach further back (posterior recesses)
     const heart = f >= 0.45 && f <= 0.97;
     const hasTrachea = k <= carina;
     const bt = (k - carina) / bronchusSlices; // 0 at the carina … 1 at the hila
     const hasBronchi = bt > 0 && bt <= 1;
-    const reticDepth = f > 0.5 ? 14 * Math.min(1, (f - 0.5) / 0.25) : 0;
+    const reticDepth = f > 0.5 ? who.reticMm * Math.min(1, (f - 0.5) / 0.25) : 0;
     const zBlock = Math.floor(zMm / cell);
     const thorax = k <= lungEnd + 2;
     // Dome cross-sections: radius of an ellipsoid cap at this depth below its top.
@@ -302,8 +317,8 @@ export async function generatePhantom(opts: PhantomOptions): Promise<PhantomResu
         const i = r * columns + c;
         let label: L = L.Outside;
         let hu: number = HU.air;
-        const bu = x / (0.85 * S);
-        const bvv = (y - 0.05 * S) / (0.62 * S);
+        const bu = x / (0.85 * S * who.body);
+        const bvv = (y - 0.05 * S) / (0.62 * S * who.body);
         const rb = bu * bu + bvv * bvv;
         if (rb <= 1) {
           label = L.Body;
@@ -353,7 +368,7 @@ export async function generatePhantom(opts: PhantomOptions): Promise<PhantomResu
             const dy = y - lungCy;
             const rho = Math.sqrt((du / au) ** 2 + (dy / bv) ** 2);
             const hx = x - 0.08 * S, hy = y + 0.12 * S;
-            const inHeart = heart && hx * hx + hy * hy < (0.24 * S) ** 2;
+            const inHeart = heart && hx * hx + hy * hy < (0.24 * S * who.heart) ** 2;
             // A 4 mm diaphragm between lung and the domes below it.
             const nearDome =
               (liverGuard > 0 && Math.hypot(x + 0.22 * S, y - 0.05 * S) < liverGuard + DIAPHRAGM_MM) ||
@@ -490,7 +505,7 @@ export async function generatePhantom(opts: PhantomOptions): Promise<PhantomResu
    */
   function paint(p: PhantomPattern, x: number, y: number, zMm: number, zBlock: number, f: number, depth: number, reticDepth: number): boolean {
     if ((p === 'uip' || p === 'probable_uip') && depth < reticDepth) {
-      if (p === 'uip' && f > 0.72 && depth < 7) {
+      if (p === 'uip' && f > who.honeycombFromF && depth < who.honeycombMm) {
         // Honeycombing: rows of air cysts (polygonal, as packed cysts are) with dense walls one pixel
         // or a millimetre thick, staggered by half a cell every cell height.
         const off = (zBlock & 1) * cell * 0.5;
@@ -509,11 +524,11 @@ export async function generatePhantom(opts: PhantomOptions): Promise<PhantomResu
           if (dx * dx + dy * dy + dz * dz < rc * rc) return set(L.Consolidation, HU.consolidation);
         }
       }
-      if (depth >= 5 && depth < 25) return set(L.GroundGlass, HU.groundGlass);
+      if (depth >= who.nsipFromMm && depth < who.nsipToMm) return set(L.GroundGlass, HU.groundGlass);
     }
     if (p === 'emphysema' && f < 0.5 && depth > 3) {
       const i = Math.floor(x / emphCell), j = Math.floor(y / emphCell), kk = Math.floor(zMm / emphCell);
-      if (hash3(i, j, kk, seed) < 0.45) {
+      if (hash3(i, j, kk, seed) < who.emphysemaDensity) {
         const dx = x - (i + 0.5) * emphCell, dy = y - (j + 0.5) * emphCell, dz = zMm - (kk + 0.5) * emphCell;
         if (dx * dx + dy * dy + dz * dz < emphRadius * emphRadius) return set(L.Emphysema, HU.emphysema);
       }

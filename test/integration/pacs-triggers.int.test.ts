@@ -48,7 +48,8 @@ describe.skipIf(!isOrthancInstalled())('PACS-triggered resumption (real Orthanc)
       slices: 64,
       sliceThicknessMm: 2.5,
       patient: { id: patientId, name: 'TEST^TRIGGER', birthDate: '19500101', sex: 'F' },
-      study: { accessionNumber: 'ACC-TRIG', studyDate: '20261020' },
+      // Own UIDs per patient: the phantom derives them from the seed, and Orthanc keys studies by UID.
+      study: { studyInstanceUid: `2.25.${Date.now()}${process.pid}`, accessionNumber: 'ACC-TRIG', studyDate: '20261020' },
     });
     return r.files;
   }

@@ -103,6 +103,9 @@ type SliceStats = {
   shellAbnormal: number;
   innerLung: number;
   innerAbnormal: number;
+  /** Patient-right lung (image left in a standard axial orientation) and its fibrosis; the rest is left. */
+  rightLung: number;
+  rightFibrosis: number;
 };
 
 /**
@@ -137,26 +140,16 @@ export function analyzeVolume(volume: Volume, classMap?: Uint8Array): AnalysisRe
   const satInter = new Int32Array(maxSat);
   const satDense = new Int32Array(maxSat);
   const satCyst = new Int32Array(maxSat);
+  const columnLung = new Int32Array(maxW);
 
   for (let z = 0; z < d; z++) {
     const base = z * n;
     const st: SliceStats = {
       lung: 0, classes: new Float64Array(6), fibrosis: 0, fibrosisSubpleural: 0, honeycombSubpleural: 0,
-      shellLung: 0, shellAbnormal: 0, innerLung: 0, innerAbnormal: 0,
+      shellLung: 0, shellAbnormal: 0, innerLung: 0, innerAbnormal: 0, rightLung: 0, rightFibrosis: 0,
     };
     stats.push(st);
-    let x0 = w, y0 = h, x1 = -1, y1 = -1;
-    for (let y = 0; y < h; y++) {
-      const row = base + y * w;
-      for (let x = 0; x < w; x++) {
-        if (lung[row + x]) {
-          if (x < x0) x0 = x;
-          if (x > x1) x1 = x;
-          if (y < y0) y0 = y;
-          if (y > y1) y1 = y;
-        }
-      }
-    }
+    const x0 = seg.boxes[4 * z]!, y0 = seg.boxes[4 * z + 1]!, x1 = seg.boxes[4 * z + 2]!, y1 = seg.boxes[4 * z + 3]!;
     if (x1 < 0) continue;
     const ox = x0 - M, oy = y0 - M; // image coordinates of the rectangle's corner (may be negative)
     const lw = x1 - x0 + 1 + 2 * M, lh = y1 - y0 + 1 + 2 * M;
@@ -179,6 +172,7 @@ export function analyzeVolume(volume: Volume, classMap?: Uint8Array): AnalysisRe
     // Depth below the pleura: distance to the nearest non-lung pixel centre, less half a pixel, so the
     // outermost lung pixel sits at ps/2.
     chamferDistance(lmask, 0, lw, lh, ps, depthMm);
+    const split = ox + splitColumn(lmask, lw, lh, columnLung);
     const half = ps / 2;
 
     // All summed-area tables in one fused pass (masked: only lung pixels contribute).
@@ -274,10 +268,15 @@ export function analyzeVolume(volume: Volume, classMap?: Uint8Array): AnalysisRe
           }
         }
         st.lung++;
+        const right = ox + lx < split; // LPS: columns grow towards the patient's left
         cls[c]!++;
         if (classMap) classMap[base + (oy + ly) * w + ox + lx] = c + 1;
         histogram[localHu[i]! + 32768]!++;
         const fib = c === CLASS.reticulation || c === CLASS.honeycombing;
+        if (right) {
+          st.rightLung++;
+          if (fib) st.rightFibrosis++;
+        }
         if (fib) {
           st.fibrosis++;
           if (depth <= SUBPLEURAL_DEPTH_MM) st.fibrosisSubpleural++;
@@ -305,7 +304,7 @@ function summarize(volume: Volume, stats: SliceStats[], histogram: Float64Array,
   const lungSlices = stats.map((s, i) => (s.lung > 0 ? i : -1)).filter((i) => i >= 0);
   const first = lungSlices[0] ?? 0;
   const last = lungSlices[lungSlices.length - 1] ?? 0;
-  const total = { lung: 0, classes: new Float64Array(6), fibrosis: 0, fibSub: 0, hcSub: 0 };
+  const total = { lung: 0, classes: new Float64Array(6), fibrosis: 0, fibSub: 0, hcSub: 0, right: 0, rightFib: 0 };
   const zones = [0, 1, 2].map(() => ({ lung: 0, fibrosis: 0, shellLung: 0, shellAbn: 0, innerLung: 0, innerAbn: 0 }));
   for (let z = 0; z < d; z++) {
     const s = stats[z]!;
@@ -315,6 +314,8 @@ function summarize(volume: Volume, stats: SliceStats[], histogram: Float64Array,
     total.fibrosis += s.fibrosis;
     total.fibSub += s.fibrosisSubpleural;
     total.hcSub += s.honeycombSubpleural;
+    total.right += s.rightLung;
+    total.rightFib += s.rightFibrosis;
     const zone = zones[zoneOfSlice(z, first, last)]!;
     zone.lung += s.lung;
     zone.fibrosis += s.fibrosis;
@@ -441,6 +442,10 @@ function summarize(volume: Volume, stats: SliceStats[], histogram: Float64Array,
       extents,
       zones: { upper: { fibrosisPercent: upper }, middle: { fibrosisPercent: middle }, lower: { fibrosisPercent: lower } },
       subpleuralFibrosisFraction: subpleuralFraction,
+      lungs: {
+        right: { volumeMl: round(total.right * voxelMl, 1), fibrosisPercent: pct(total.rightFib, total.right) },
+        left: { volumeMl: round((total.lung - total.right) * voxelMl, 1), fibrosisPercent: pct(total.fibrosis - total.rightFib, total.lung - total.right) },
+      },
     },
     keyImages,
   };
@@ -490,4 +495,29 @@ export function categorize(f: Facts): { category: Category; rationale: string[] 
 function round(v: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(v * f) / f;
+}
+
+/**
+ * The column that separates the right lung from the left on one slice: the one with the least lung in
+ * the middle third of the lungs' extent (the mediastinum, or the anterior junction line where the lungs
+ * touch). Assumes the standard axial orientation (rows along patient +x, DICOM LPS), as the phantom and
+ * nearly every chest CT have. @returns a column index within the rectangle.
+ */
+function splitColumn(lmask: Uint8Array, lw: number, lh: number, columns: Int32Array): number {
+  columns.fill(0, 0, lw);
+  let x0 = lw, x1 = -1;
+  for (let ly = 0; ly < lh; ly++) {
+    const o = ly * lw;
+    for (let lx = 0; lx < lw; lx++) if (lmask[o + lx]) columns[lx]!++;
+  }
+  for (let lx = 0; lx < lw; lx++) if (columns[lx]) { if (lx < x0) x0 = lx; x1 = lx; }
+  if (x1 < 0) return lw >> 1;
+  const a = x0 + Math.floor((x1 - x0) / 3), b = x1 - Math.floor((x1 - x0) / 3);
+  let best = a, bestCount = Infinity;
+  for (let lx = a; lx <= b; lx++) {
+    // Ties: the column nearest the centre, so a wide mediastinum splits in its middle.
+    const c = columns[lx]!;
+    if (c < bestCount || (c === bestCount && Math.abs(lx - (x0 + x1) / 2) < Math.abs(best - (x0 + x1) / 2))) { best = lx; bestCount = c; }
+  }
+  return best;
 }

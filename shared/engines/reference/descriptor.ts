@@ -4,7 +4,7 @@ import type { EngineDescriptor } from '../contract.js';
 export const REFERENCE_DESCRIPTOR = {
   id: 'reference',
   name: 'ildflow reference quantitative CT',
-  version: '0.1.0',
+  version: '0.2.0',
   vendor: 'ildflow',
   regulatory: { status: 'research' },
   requirements: {

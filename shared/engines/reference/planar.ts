@@ -142,3 +142,40 @@ export function windowSum(sat: Float64Array | Int32Array, w: number, h: number, 
   const W = w + 1;
   return sat[y1 * W + x1]! - sat[y0 * W + x1]! - sat[y1 * W + x0]! + sat[y0 * W + x0]!;
 }
+
+/**
+ * Square dilation of the pixels equal to `value`: every pixel within `r` pixels (Chebyshev distance) of
+ * one becomes `value`. Separable — a row pass then a column pass, each two sweeps — so it costs the same
+ * for any radius; erosion is the dilation of the background. `flags` is scratch of the rectangle's size.
+ */
+export function dilateSquare(m: Uint8Array, w: number, h: number, r: number, value: number, flags: Uint8Array): void {
+  for (let y = 0; y < h; y++) {
+    const o = y * w;
+    let last = -1e9;
+    for (let x = 0; x < w; x++) {
+      if (m[o + x] === value) last = x;
+      flags[o + x] = x - last <= r ? 1 : 0;
+    }
+    let next = 1e9;
+    for (let x = w - 1; x >= 0; x--) {
+      if (m[o + x] === value) next = x;
+      if (next - x <= r) flags[o + x] = 1;
+    }
+  }
+  for (let x = 0; x < w; x++) {
+    let last = -1e9;
+    for (let y = 0; y < h; y++) {
+      const i = y * w + x;
+      if (flags[i]) last = y;
+      else if (y - last <= r) m[i] = value;
+    }
+    let next = 1e9;
+    for (let y = h - 1; y >= 0; y--) {
+      const i = y * w + x;
+      if (flags[i]) {
+        next = y;
+        m[i] = value;
+      } else if (next - y <= r) m[i] = value;
+    }
+  }
+}

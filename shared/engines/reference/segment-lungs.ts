@@ -5,7 +5,8 @@
  * flood fill, a chamfer distance transform or a threshold.
  */
 import type { Volume } from '../../volume/assemble-volume.js';
-import { chamferDistance, floodFromBorder } from './planar.js';
+import { chamferDistance, dilateSquare, floodFromBorder } from './planar.js';
+import { Runs, classifyAirRuns, keepLargestComponents } from './runs.js';
 
 /** Air or aerated lung: −400 HU separates aerated lung (−950…−500, ground glass up to about −400) from
  *  soft tissue (> −100); it is the usual first threshold of lung segmentation (Hu et al., IEEE TMI 2001). */
@@ -49,6 +50,8 @@ const SEEN = 4;
 export type LungSegmentation = {
   /** 1 = lung, 0 = not lung (same layout as volume.hu). */
   lung: Uint8Array;
+  /** Per slice, the lung's bounding box x0, y0, x1, y1 (inclusive); x1 = −1 on slices without lung. */
+  boxes: Int32Array;
   airwayVoxels: number;
   components: number;
   droppedComponents: number;
@@ -73,20 +76,23 @@ export function segmentLungs(v: Volume): LungSegmentation {
   let airwayVoxels = 0;
   let airwayFound = false;
   const slice = new Uint8Array(n);
+  const maxAirwayPx = Math.floor(MAX_AIRWAY_AREA_MM2 / pxArea);
+  const sliceRuns = new Runs();
+  const runOutside = [new Uint8Array(1024)];
+  const rowFirst = new Int32Array(h + 1);
 
   for (let z = 0; z < d; z++) {
     const base = z * n;
-    for (let i = 0; i < n; i++) slice[i] = hu[base + i]! < AIR_HU ? AIR : NONE;
-    floodFromBorder(slice, w, h, AIR, OUTSIDE, stack);
     const seeking = !airwayFound && z < AIRWAY_SEARCH_FRACTION * d;
     if (!seeking && prevCount === 0) {
       // Not looking for the trachea and not following it: inside air is candidate lung as it stands.
-      for (let i = 0; i < n; i++) mask[base + i] = slice[i] === AIR ? AIR : NONE;
+      classifyAirRuns(hu, base, w, h, AIR_HU, mask.subarray(base, base + n), AIR, NONE, NONE, sliceRuns, runOutside, rowFirst);
       continue;
     }
-    // Body centre (columns): the non-outside pixels' mean x.
+    classifyAirRuns(hu, base, w, h, AIR_HU, slice, AIR, OUTSIDE, NONE, sliceRuns, runOutside, rowFirst);
+    // Body centre (columns): the non-outside pixels' mean x (needed only while seeking the trachea).
     let bodyCount = 0, bodySumX = 0, bodyMinX = w, bodyMaxX = -1;
-    for (let y = 0; y < h; y++) {
+    for (let y = 0; seeking && y < h; y++) {
       for (let x = 0; x < w; x++) {
         if (slice[y * w + x] !== OUTSIDE) {
           bodyCount++; bodySumX += x;
@@ -100,39 +106,52 @@ export function segmentLungs(v: Volume): LungSegmentation {
     for (let k = 0; k < curCount; k++) curAirway[curList[k]!] = 0;
     curCount = 0;
     let any = false;
-    // 2D components of inside air: airway if small and either continuing the airway from the slice above,
-    // or (before the airway is found) at the midline in the cranial part of the scan.
-    for (let s = 0; s < n; s++) {
-      if (slice[s] !== AIR) continue;
+    // 2D components of inside air that may be airway: those under the airway of the slice above, and
+    // (before the airway is found) those at the midline in the cranial part of the scan. Only these are
+    // flooded — a flood that outgrows an airway is lung and stops being recorded — so the lungs
+    // themselves are not labelled here.
+    const tryComponent = (s: number): void => {
+      if (slice[s] !== AIR) return;
       // Inside air never touches the slice border (that air is outside), so ±1 and ±w stay in the slice.
       let sp = 0, len = 0, overlap = 0;
       slice[s] = SEEN; stack[sp++] = s;
       while (sp > 0) {
         const i = stack[--sp]!;
-        comp[len++] = i;
+        if (len < maxAirwayPx) comp[len] = i;
+        len++;
         if (prevAirway[i]) overlap++;
         if (slice[i - 1] === AIR) { slice[i - 1] = SEEN; stack[sp++] = i - 1; }
         if (slice[i + 1] === AIR) { slice[i + 1] = SEEN; stack[sp++] = i + 1; }
         if (slice[i - w] === AIR) { slice[i - w] = SEEN; stack[sp++] = i - w; }
         if (slice[i + w] === AIR) { slice[i + w] = SEEN; stack[sp++] = i + w; }
       }
+      if (len > maxAirwayPx) return; // lung (or another large air region): stays candidate lung
       const area = len * pxArea;
-      let isAirway = false;
-      if (area <= MAX_AIRWAY_AREA_MM2) {
-        if (overlap > 0) isAirway = true;
-        else if (seeking && area >= MIN_AIRWAY_AREA_MM2) {
-          let sumX = 0;
-          for (let k = 0; k < len; k++) sumX += comp[k]! % w;
-          isAirway = Math.abs(sumX / len - bodyCx) < AIRWAY_MIDLINE_FRACTION * bodyWidth;
-        }
+      let isAirway = overlap > 0;
+      if (!isAirway && seeking && area >= MIN_AIRWAY_AREA_MM2) {
+        let sumX = 0;
+        for (let k = 0; k < len; k++) sumX += comp[k]! % w;
+        isAirway = Math.abs(sumX / len - bodyCx) < AIRWAY_MIDLINE_FRACTION * bodyWidth;
       }
-      const value = isAirway ? AIRWAY : AIR;
+      if (!isAirway) return;
       for (let k = 0; k < len; k++) {
         const i = comp[k]!;
-        mask[base + i] = value;
-        if (isAirway) { curAirway[i] = 1; curList[curCount++] = i; }
+        slice[i] = AIRWAY;
+        curAirway[i] = 1;
+        curList[curCount++] = i;
       }
-      if (isAirway) { any = true; airwayVoxels += len; }
+      any = true;
+      airwayVoxels += len;
+    };
+    for (let k = 0; k < prevCount; k++) tryComponent(prevList[k]!);
+    if (seeking) {
+      const half = AIRWAY_MIDLINE_FRACTION * bodyWidth;
+      const xa = Math.max(1, Math.ceil(bodyCx - half)), xb = Math.min(w - 2, Math.floor(bodyCx + half));
+      for (let y = 1; y < h - 1; y++) for (let x = xa; x <= xb; x++) tryComponent(y * w + x);
+    }
+    for (let i = 0; i < n; i++) {
+      const m = slice[i];
+      mask[base + i] = m === AIR || m === SEEN ? AIR : m === AIRWAY ? AIRWAY : NONE;
     }
     if (any) airwayFound = true;
     // Swap: this slice's airway is the next slice's reference; clear the old one by its pixel list.
@@ -142,54 +161,9 @@ export function segmentLungs(v: Volume): LungSegmentation {
     prevCount = curCount;
   }
 
-  // 3D components of candidate lung: keep the largest and any of comparable size (the other lung).
-  const big = new Int32Array(Math.max(1024, n));
-  let bigStack = big;
-  const seeds: { seed: number; size: number }[] = [];
-  for (let s = 0; s < mask.length; s++) {
-    if (mask[s] !== AIR) continue;
-    let sp = 0, size = 0;
-    mask[s] = SEEN; bigStack[sp++] = s;
-    while (sp > 0) {
-      const i = bigStack[--sp]!;
-      size++;
-      if (sp + 6 >= bigStack.length) {
-        const grown = new Int32Array(bigStack.length * 2);
-        grown.set(bigStack);
-        bigStack = grown;
-      }
-      // Candidate lung never touches a slice border, so in-plane neighbours stay in the slice.
-      if (mask[i - 1] === AIR) { mask[i - 1] = SEEN; bigStack[sp++] = i - 1; }
-      if (mask[i + 1] === AIR) { mask[i + 1] = SEEN; bigStack[sp++] = i + 1; }
-      if (mask[i - w] === AIR) { mask[i - w] = SEEN; bigStack[sp++] = i - w; }
-      if (mask[i + w] === AIR) { mask[i + w] = SEEN; bigStack[sp++] = i + w; }
-      if (i >= n && mask[i - n] === AIR) { mask[i - n] = SEEN; bigStack[sp++] = i - n; }
-      if (i + n < mask.length && mask[i + n] === AIR) { mask[i + n] = SEEN; bigStack[sp++] = i + n; }
-    }
-    seeds.push({ seed: s, size });
-  }
-  seeds.sort((a, b) => b.size - a.size);
-  const largest = seeds[0]?.size ?? 0;
-  const keep = seeds.filter((c, i) => i < 2 && c.size >= LUNG_COMPONENT_MIN_FRACTION * largest);
-  for (const c of keep) {
-    // Re-flood kept components from SEEN to AIR; everything still SEEN afterwards is dropped.
-    let sp = 0;
-    mask[c.seed] = AIR; bigStack[sp++] = c.seed;
-    while (sp > 0) {
-      const i = bigStack[--sp]!;
-      if (sp + 6 >= bigStack.length) {
-        const grown = new Int32Array(bigStack.length * 2);
-        grown.set(bigStack);
-        bigStack = grown;
-      }
-      if (mask[i - 1] === SEEN) { mask[i - 1] = AIR; bigStack[sp++] = i - 1; }
-      if (mask[i + 1] === SEEN) { mask[i + 1] = AIR; bigStack[sp++] = i + 1; }
-      if (mask[i - w] === SEEN) { mask[i - w] = AIR; bigStack[sp++] = i - w; }
-      if (mask[i + w] === SEEN) { mask[i + w] = AIR; bigStack[sp++] = i + w; }
-      if (i >= n && mask[i - n] === SEEN) { mask[i - n] = AIR; bigStack[sp++] = i - n; }
-      if (i + n < mask.length && mask[i + n] === SEEN) { mask[i + n] = AIR; bigStack[sp++] = i + n; }
-    }
-  }
+  // 3D components of candidate lung: keep the largest and any of comparable size (the other lung);
+  // the rest (gut gas, walled-off cysts) becomes SEEN, which readmission may still take back.
+  const cc = keepLargestComponents(mask, w, h, d, AIR, SEEN, 2, LUNG_COMPONENT_MIN_FRACTION);
 
   // Per slice: readmission of walled-off air beside the lung, closing, hole filling and the
   // partial-volume rim, inside the lungs' bounding box plus a margin.
@@ -203,8 +177,13 @@ export function segmentLungs(v: Volume): LungSegmentation {
   const dist = new Float32Array(rectMax);
   const rectStack = new Int32Array(rectMax);
   const rectComp = new Int32Array(rectMax);
+  const flags = new Uint8Array(rectMax);
+  const closeR = Math.max(1, Math.round(LUNG_CLOSING_RADIUS_MM / ps));
+  // Per slice, the final lung's bounding box [x0, y0, x1, y1]; x1 < 0 when the slice has no lung.
+  const boxes = new Int32Array(4 * d).fill(-1);
   for (let z = 0; z < d; z++) {
     const base = z * n;
+    let bx0 = w, by0 = h, bx1 = -1, by1 = -1;
     let x0 = w, y0 = h, x1 = -1, y1 = -1;
     for (let y = 0; y < h; y++) {
       const row = base + y * w;
@@ -220,7 +199,7 @@ export function segmentLungs(v: Volume): LungSegmentation {
       }
     }
     if (x1 < 0) {
-      for (let i = 0; i < n; i++) mask[base + i] = 0;
+      mask.fill(0, base, base + n);
       continue;
     }
     // The local rectangle may extend past the image: pixels outside it are simply not lung.
@@ -238,11 +217,11 @@ export function segmentLungs(v: Volume): LungSegmentation {
     }
     // Honeycomb cysts come in rows: each pass readmits the next row out from the lung.
     for (let pass = 0, got = 1; anyDropped && got > 0 && pass < READMIT_ROWS; pass++) readmitted += got = readmit(local, lw, lh, ps, pxArea2, dist, rectStack, rectComp, z > 0 ? { mask, base: base - n, x0: lx0, y0: ly0, w, h } : null);
-    // Closing = dilation then erosion, both as thresholds on distance maps.
-    chamferDistance(local, 1, lw, lh, ps, dist);
-    for (let i = 0; i < lw * lh; i++) local[i] = dist[i]! <= LUNG_CLOSING_RADIUS_MM ? 1 : 0;
-    chamferDistance(local, 0, lw, lh, ps, dist);
-    for (let i = 0; i < lw * lh; i++) local[i] = dist[i]! > LUNG_CLOSING_RADIUS_MM ? 1 : 0;
+    // Closing = dilation then erosion with a square of half-side LUNG_CLOSING_RADIUS_MM (separable, so
+    // linear whatever the radius; a square closes slightly wider gaps diagonally than a disc would).
+    for (let i = 0; i < lw * lh; i++) if (local[i] !== 1) local[i] = 0;
+    dilateSquare(local, lw, lh, closeR, 1, flags);
+    dilateSquare(local, lw, lh, closeR, 0, flags);
     // Fill holes: background not reachable from the border is enclosed by lung (vessels, dense nodules).
     floodFromBorder(local, lw, lh, 0, 2, rectStack);
     // Partial-volume rim: outside pixels touching the lung that hold more air than tissue.
@@ -264,9 +243,17 @@ export function segmentLungs(v: Volume): LungSegmentation {
         const gx = lx0 + lx;
         if (gx < 0 || gx >= w) continue;
         const g = base + gy * w + gx;
-        mask[g] = local[ly * lw + lx] !== 2 && mask[g] !== AIRWAY ? 1 : 0; // RIM (3) is lung
+        const isLung = local[ly * lw + lx] !== 2 && mask[g] !== AIRWAY;
+        mask[g] = isLung ? 1 : 0; // RIM (3) is lung
+        if (isLung) {
+          if (gx < bx0) bx0 = gx;
+          if (gx > bx1) bx1 = gx;
+          if (gy < by0) by0 = gy;
+          by1 = gy;
+        }
       }
     }
+    boxes[4 * z] = bx0; boxes[4 * z + 1] = by0; boxes[4 * z + 2] = bx1; boxes[4 * z + 3] = by1;
     // Anything outside the rectangle is not lung.
     const ry0 = Math.max(0, ly0), ry1 = Math.min(h, ly0 + lh), rx0 = Math.max(0, lx0), rx1 = Math.min(w, lx0 + lw);
     mask.fill(0, base, base + ry0 * w);
@@ -276,7 +263,7 @@ export function segmentLungs(v: Volume): LungSegmentation {
       mask.fill(0, base + y * w + rx1, base + (y + 1) * w);
     }
   }
-  return { lung: mask, airwayVoxels, components: seeds.length, droppedComponents: seeds.length - keep.length, readmittedPixels: readmitted };
+  return { lung: mask, boxes, airwayVoxels, components: cc.components, droppedComponents: cc.dropped, readmittedPixels: readmitted };
 }
 
 /** Local mask values: dropped air awaiting a decision (and the same, seen in this pass), and the

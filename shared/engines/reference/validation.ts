@@ -26,6 +26,8 @@ export type ValidationRow = {
   haaError: number;
   laa950Error: number;
   lungVolumeErrorPercent: number;
+  /** Worse of the right and left lung volume errors, % of each lung's true volume. */
+  sideVolumeErrorPercent: number;
   truth: PhantomGroundTruth;
   result: AnalysisResult;
 };
@@ -52,6 +54,7 @@ export async function runValidation(o: ValidationOptions): Promise<ValidationRow
           haaError: round(q.haaPercent - truth.haaPercent),
           laa950Error: round(q.laa950Percent - truth.laa950Percent),
           lungVolumeErrorPercent: round((100 * (q.lungVolumeMl - truth.lungVolumeMl)) / truth.lungVolumeMl),
+          sideVolumeErrorPercent: sideError(q.lungs, truth.lungs),
           truth, result,
         });
       }
@@ -65,8 +68,8 @@ export async function runValidation(o: ValidationOptions): Promise<ValidationRow
 /** Worst error of each kind per pattern, and the category hits, as a Markdown table. */
 export function formatValidationTable(rows: readonly ValidationRow[]): string {
   const lines = [
-    '| pattern | seeds | category expected | category right | worst extent error (class) | mean abs extent error | worst HAA error | worst LAA-950 error | worst lung volume error |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| pattern | seeds | category expected | category right | worst extent error (class) | mean abs extent error | worst HAA error | worst LAA-950 error | worst lung volume error | worst right/left lung volume error |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   const fmt = (v: number): string => `${v >= 0 ? '+' : ''}${v.toFixed(2)}`;
   for (const pattern of [...new Set(rows.map((r) => r.pattern))]) {
@@ -84,12 +87,19 @@ export function formatValidationTable(rows: readonly ValidationRow[]): string {
     lines.push(
       `| ${pattern} | ${rs.length} | ${rs[0]!.expected} | ${rs.filter((r) => r.found === r.expected).length}/${rs.length}` +
         `${rs.some((r) => r.found !== r.expected) ? ` (${rs.filter((r) => r.found !== r.expected).map((r) => r.found).join(', ')})` : ''}` +
-        ` | ${fmt(worst.v)} (${worst.c}) | ${(sumAbs / (rs.length * CLASSES.length)).toFixed(2)} | ${fmt(worstOf((r) => r.haaError))} | ${fmt(worstOf((r) => r.laa950Error))} | ${fmt(worstOf((r) => r.lungVolumeErrorPercent))}% |`,
+        ` | ${fmt(worst.v)} (${worst.c}) | ${(sumAbs / (rs.length * CLASSES.length)).toFixed(2)} | ${fmt(worstOf((r) => r.haaError))} | ${fmt(worstOf((r) => r.laa950Error))} | ${fmt(worstOf((r) => r.lungVolumeErrorPercent))}% | ${fmt(worstOf((r) => r.sideVolumeErrorPercent))}% |`,
     );
   }
   const right = rows.filter((r) => r.found === r.expected).length;
   lines.push('', `Category right in ${right}/${rows.length} (${((100 * right) / rows.length).toFixed(0)}%). Errors are engine − truth in percentage points of lung volume.`);
   return lines.join('\n');
+}
+
+function sideError(found: AnalysisResult['quantities']['lungs'], truth: PhantomGroundTruth['lungs']): number {
+  if (!found) return 100;
+  const e = (a: number, b: number): number => (100 * (a - b)) / b;
+  const r = e(found.right.volumeMl, truth.right.volumeMl), l = e(found.left.volumeMl, truth.left.volumeMl);
+  return round(Math.abs(r) > Math.abs(l) ? r : l);
 }
 
 const round = (v: number): number => Math.round(v * 100) / 100;
