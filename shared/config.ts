@@ -76,6 +76,11 @@ const Env = z
     ILDFLOW_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
     /** When set, /metrics needs this bearer token (DESIGN.md §5: metrics may be restricted). */
     ILDFLOW_METRICS_TOKEN: z.string().min(16).optional(),
+    /**
+     * A worker-only process (no API) serves GET /metrics on this port (ILDFLOW_HOST) so its stage durations
+     * and failures can be scraped (docs/operations.md); unset: no metrics listener in worker-only processes.
+     */
+    ILDFLOW_METRICS_PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).optional(),
   });
 
 export type Config = Readonly<

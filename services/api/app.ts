@@ -4,6 +4,7 @@
  */
 import express, { type Express } from 'express';
 import { NotFound } from '../../shared/errors.js';
+import { createDashboard } from './admin/dashboard.js';
 import { adminRoutes } from './admin/routes.js';
 import { authFailureThrottle } from './auth-throttle.js';
 import { billingRoutes } from './billing/routes.js';
@@ -33,6 +34,13 @@ export function createApp(deps: ApiDeps): Express {
 
   app.use(healthRoutes(deps), casesRoutes(deps), reviewRoutes(deps), adminRoutes(deps), billingRoutes(deps), triggersRoutes(deps));
   app.use(reviewUiRoutes(deps.users)); // the review web page at /review (DESIGN.md §1)
+  // The admins' queue dashboard (bull-board) at /admin/queues, entered with a session cookie (admin/dashboard.ts).
+  if (deps.pipeline.queues) {
+    const dashboard = createDashboard({ users: deps.users, queues: Object.values(deps.pipeline.queues), clock: deps.clock });
+    const session = express.Router();
+    mount(session, deps.users, 'dashboardSession', dashboard.openSession);
+    app.use(session, dashboard.router);
+  }
   const spec = JSON.stringify(openApiDocument());
   const docs = express.Router();
   mount(docs, deps.users, 'openapi', (_req, res) => void res.type('application/json').send(spec));

@@ -12,8 +12,8 @@ export type ApiDeps = Readonly<{
   config: Pick<Config, 'ILDFLOW_BODY_LIMIT' | 'ILDFLOW_CLAIM_LEASE_MINUTES' | 'ILDFLOW_DATA_DIR' | 'ILDFLOW_METRICS_TOKEN' | 'ILDFLOW_AUTH_FAILURES_PER_MINUTE'>;
   store: CaseStore;
   users: UserDirectory;
-  /** `depths` feeds the queue gauge on each /metrics scrape. */
-  pipeline: Pick<Pipeline, 'enqueue' | 'depths'>;
+  /** `depths` feeds the queue gauge on each /metrics scrape; `queues`, when given, the admins' dashboard. */
+  pipeline: Pick<Pipeline, 'enqueue' | 'depths'> & Partial<Pick<Pipeline, 'queues'>>;
   logger: Logger;
   metrics: Registry;
   pingRedis(): Promise<void>;

@@ -37,6 +37,7 @@ export const ROUTES = {
   getArtifact: { method: 'get', path: '/v1/cases/{id}/artifacts/{name}', roles: ['radiologist', 'billing', 'admin'], ok: 200, problems: [404], phi: true, summary: 'One artifact (report PDF, SR, FHIR DiagnosticReport, key image)' },
   billingEvents: { method: 'get', path: '/v1/billing/events', roles: ['billing'], ok: 200, problems: [400], phi: true, summary: 'Charge and reversal events in order after a cursor (at-least-once; dedupe on eventId)' },
   deadLetters: { method: 'get', path: '/v1/admin/dead-letters', roles: ['admin'], ok: 200, problems: [400], summary: 'Billing events an output gave up on (MLLP AR, webhook 4xx, retries exhausted), oldest first' },
+  dashboardSession: { method: 'post', path: '/v1/admin/dashboard-session', roles: ['admin'], ok: 204, problems: [], summary: 'A 15-minute session cookie for the queue dashboard at /admin/queues (its pages cannot send a bearer header)' },
   replayDeadLetter: { method: 'post', path: '/v1/admin/dead-letters/{id}/replay', roles: ['admin'], ok: 202, problems: [404], summary: 'Queue a dead-lettered billing event for redelivery on its output (idempotent while pending)' },
   studyAvailable: { method: 'post', path: '/v1/triggers/study-available', roles: ['pacs'], ok: 202, problems: [400, 413], summary: 'A study is available: resume the cases waiting for it' },
   orthancStableStudy: { method: 'post', path: '/v1/triggers/orthanc', roles: ['pacs'], ok: 202, problems: [400, 413], summary: 'Orthanc OnStableStudy webhook' },

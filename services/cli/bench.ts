@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchEngine } from './bench-engine.js';
+import { benchFlow } from './bench-flow.js';
 import { benchRetrieval } from './bench-retrieval.js';
 import { options } from './main.js';
 
@@ -32,6 +33,8 @@ export async function benchCommand(args: string[]): Promise<number> {
     await benchEngine(dir, { size, slices });
     // Retrieval of the same 300-slice series from a private Orthanc, beside curl and getscu (issue #3).
     await benchRetrieval(dir);
+    // End to end through Orthanc, throughput of 50 cases, the review queue under load (issue #7): bench-flow.ts.
+    await benchFlow(dir, process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
     return 0;
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -19,6 +19,7 @@ import { createCaseStore } from '../../shared/store/case-store.js';
 import { createApp } from '../api/app.js';
 import { startOrthancPoller } from '../api/triggers/orthanc-poller.js';
 import { startWorkers } from '../../workers/main.js';
+import { startMetricsServer } from '../../workers/metrics-server.js';
 
 export type Role = 'api' | 'worker' | `worker:${QueueName}`;
 
@@ -87,6 +88,13 @@ export async function openRuntime(
         )
       : null;
 
+  // A worker-only process has no API to serve /metrics: ILDFLOW_METRICS_PORT gives it its own (docs/operations.md).
+  const metricsServer =
+    stages.length && !opts.roles.includes('api') && config.ILDFLOW_METRICS_PORT !== undefined
+      ? await startMetricsServer(metrics.registry, { port: config.ILDFLOW_METRICS_PORT, host: config.ILDFLOW_HOST, token: config.ILDFLOW_METRICS_TOKEN })
+      : null;
+  if (metricsServer) logger.info({ url: `${metricsServer.url}/metrics` }, 'worker metrics listening');
+
   let server: Server | null = null;
   let url: string | null = null;
   if (opts.roles.includes('api')) {
@@ -121,6 +129,7 @@ export async function openRuntime(
         server.closeAllConnections();
       }
       await delivery?.close();
+      await metricsServer?.close();
       await orthancPoller?.stop();
       await workers?.close();
       await source.close?.(); // the DIMSE C-MOVE receiver, when one was started

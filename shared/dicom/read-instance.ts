@@ -153,8 +153,10 @@ function parseOrExplain(parse: () => DataSet, what: string): DataSet {
   try {
     return parse();
   } catch (err) {
-    // dicom-parser throws strings (and sometimes Errors) that mention buffer overruns for truncated input.
-    const raw = err instanceof Error ? err.message : String(err);
+    // dicom-parser throws strings, Errors, and (parseDicom) `{ exception, dataSet }` objects whose message
+    // is in `exception`; the words mention buffer overruns for truncated input.
+    const inner = typeof err === 'object' && err !== null && 'exception' in err ? (err as { exception: unknown }).exception : err;
+    const raw = inner instanceof Error ? inner.message : String(inner);
     const truncated = /overrun|overread|beyond|end of buffer|exceed|past the end|out of bounds/i.test(raw);
     throw new InvalidDicom(
       truncated
@@ -363,6 +365,40 @@ export function readSliceHu(
     closeSync(fd);
   }
   storedPixelsToHu(buf, header, target, targetOffset);
+}
+
+export type InstanceIdentity = Readonly<{ studyInstanceUid: string; seriesInstanceUid: string; sopInstanceUid?: string }>;
+
+/**
+ * The study and series a file claims even when `readInstanceHeader` refuses it (a cut pixel data, absurd
+ * dimensions), so a source can keep it in its series and the refusal reaches the case with its reason
+ * instead of the file vanishing. Null when not even that can be read. Reads the header bytes only.
+ */
+export function readInstanceIdentity(path: string): InstanceIdentity | null {
+  try {
+    const fd = openSync(path, 'r');
+    let bytes: Uint8Array;
+    try {
+      bytes = readBytes(fd, 0, Math.min(fstatSync(fd).size, HEADER_PROBE_BYTES));
+    } finally {
+      closeSync(fd);
+    }
+    if (bytes.byteLength < 132 || String.fromCharCode(bytes[128]!, bytes[129]!, bytes[130]!, bytes[131]!) !== 'DICM') return null;
+    let ds: DataSet | undefined;
+    try {
+      ds = dicomParser.parseDicom(bytes as never, { untilTag: PIXEL_DATA_TAG });
+    } catch (err) {
+      // parseDicom hands back what it parsed before the fault.
+      ds = (err as { dataSet?: DataSet } | null)?.dataSet;
+    }
+    const s = (tag: string): string | undefined => ds?.string(tag)?.replace(/\0/g, '').trim() || undefined;
+    const studyInstanceUid = s('x0020000d');
+    const seriesInstanceUid = s('x0020000e');
+    if (!studyInstanceUid || !seriesInstanceUid) return null;
+    return { studyInstanceUid, seriesInstanceUid, sopInstanceUid: s('x00080018') };
+  } catch {
+    return null;
+  }
 }
 
 export type ScannedInstance = Readonly<{ path: string; header: InstanceHeader }>;

@@ -4,17 +4,23 @@
  */
 import { copyFile, mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { readInstanceHeader, type InstanceHeader } from '../dicom/read-instance.js';
+import { readInstanceHeader, readInstanceIdentity, type InstanceHeader, type InstanceIdentity } from '../dicom/read-instance.js';
 import { InvalidDicom, PacsUnavailable } from '../errors.js';
 import type { ImageSource, RetrievedSeries, SeriesSummary, StudySummary } from './source.js';
 
 type Indexed = Readonly<{ path: string; header: InstanceHeader }>;
+/** A file that names its study and series but cannot be used (cut pixel data, absurd dimensions): it stays
+ *  in its series, as a PACS would count and serve it, so the case is refused with the reader's reason
+ *  instead of the slice silently going missing. */
+type Broken = Readonly<{ path: string; identity: InstanceIdentity }>;
 
 const MAX_DEPTH = 6;
 
 export function createFolderSource(root: string): ImageSource {
+  let broken: Broken[] = [];
   async function index(): Promise<Indexed[]> {
     const out: Indexed[] = [];
+    const unusable: Broken[] = [];
     async function walk(dir: string, depth: number): Promise<void> {
       if (depth > MAX_DEPTH) return;
       for (const entry of await readdir(dir, { withFileTypes: true })) {
@@ -26,6 +32,8 @@ export function createFolderSource(root: string): ImageSource {
           } catch (err) {
             // Not an image ildflow can use (an SR, a stray file): not part of any series it would pick.
             if (!(err instanceof InvalidDicom)) throw err;
+            const identity = readInstanceIdentity(p);
+            if (identity) unusable.push({ path: p, identity });
           }
         }
       }
@@ -36,6 +44,7 @@ export function createFolderSource(root: string): ImageSource {
       throw new PacsUnavailable(`image folder ${root} does not exist`);
     }
     await walk(root, 0);
+    broken = unusable;
     return out;
   }
 
@@ -80,6 +89,10 @@ export function createFolderSource(root: string): ImageSource {
         if (known) known.count++;
         else series.set(h.seriesInstanceUid, { first: h, count: 1 });
       }
+      for (const b of broken) {
+        const known = b.identity.studyInstanceUid === studyInstanceUid ? series.get(b.identity.seriesInstanceUid) : undefined;
+        if (known) known.count++;
+      }
       return [...series.values()].map(({ first: h, count }): SeriesSummary => ({
         studyInstanceUid: h.studyInstanceUid,
         seriesInstanceUid: h.seriesInstanceUid,
@@ -97,10 +110,18 @@ export function createFolderSource(root: string): ImageSource {
     async retrieveSeries(studyInstanceUid, seriesInstanceUid, destDir, signal): Promise<RetrievedSeries> {
       let files = 0;
       let bytes = 0;
-      for (const { path, header: h } of await index()) {
+      const indexed = await index();
+      const unusable = broken; // this index's, whatever a concurrent query indexes meanwhile
+      for (const { path, header: h } of indexed) {
         if (h.studyInstanceUid !== studyInstanceUid || h.seriesInstanceUid !== seriesInstanceUid) continue;
         signal.throwIfAborted();
         await copyFile(path, join(destDir, `${h.sopInstanceUid}.dcm`));
+        bytes += (await stat(path)).size;
+        files++;
+      }
+      for (const { path, identity: b } of unusable) {
+        if (b.studyInstanceUid !== studyInstanceUid || b.seriesInstanceUid !== seriesInstanceUid) continue;
+        await copyFile(path, join(destDir, `unusable-${files}-${basename(path)}`));
         bytes += (await stat(path)).size;
         files++;
       }

@@ -87,8 +87,9 @@ export async function decodeToExplicitLittle(path: string): Promise<string | nul
     throw new InvalidDicom(
       `transfer syntax ${ts} cannot be decoded (supported: uncompressed, ${Object.values(DECODABLE).join(', ')}); ask the PACS for Explicit VR Little Endian`,
     );
-  const c = await loadCodecs();
   const bytes = await readFile(path);
+  checkBeforeDecode(bytes, ts, name);
+  const c = await loadCodecs();
   let out: ArrayBuffer;
   try {
     const t = new c.Transcoder(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
@@ -101,4 +102,45 @@ export async function decodeToExplicitLittle(path: string): Promise<string | nul
   await writeFile(`${path}.decoding`, new Uint8Array(out));
   await rename(`${path}.decoding`, path);
   return ts;
+}
+
+/** The largest image side and frame count read-instance.ts accepts (its MAX_DIMENSION / MAX_FRAMES). */
+const MAX_SIDE = 4096;
+const MAX_FRAMES = 4096;
+const RLE = '1.2.840.10008.1.2.5';
+
+/**
+ * What the decoder would otherwise trust, checked before it runs (DESIGN.md §6: sizes are checked before
+ * anything is allocated): the image size, and for RLE each frame's segment table (PS3.5 G.3.1), because the
+ * codec decodes a segment that starts past the end of its fragment as silent zeros rather than failing.
+ */
+function checkBeforeDecode(bytes: Uint8Array, ts: string, name: string): void {
+  let ds;
+  try {
+    ds = dicomParser.parseDicom(bytes as never);
+  } catch {
+    throw new InvalidDicom(`${name} data set cannot be parsed: it is truncated or an element length runs past the end of the file`);
+  }
+  const rows = ds.uint16('x00280010') ?? 0;
+  const columns = ds.uint16('x00280011') ?? 0;
+  const frames = Number(ds.string('x00280008')?.trim() || '1');
+  if (rows < 1 || columns < 1 || rows > MAX_SIDE || columns > MAX_SIDE)
+    throw new InvalidDicom(`image size ${rows}×${columns} is outside 1…${MAX_SIDE}; the ${name} pixel data was not decoded`);
+  if (!Number.isInteger(frames) || frames < 1 || frames > MAX_FRAMES) throw new InvalidDicom(`number of frames ${frames} is not within 1…${MAX_FRAMES}`);
+  const pixel = ds.elements.x7fe00010;
+  if (!pixel?.fragments?.length) throw new InvalidDicom(`${name} pixel data has no fragments`);
+  if (ts !== RLE) return;
+  const samples = (ds.uint16('x00280002') ?? 1) * ((ds.uint16('x00280100') ?? 16) / 8);
+  for (const [f, frag] of pixel.fragments.entries()) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset + frag.position, frag.length);
+    const segments = frag.length >= 64 ? view.getUint32(0, true) : 0;
+    if (segments !== samples) throw new InvalidDicom(`RLE Lossless pixel data is broken: frame ${f + 1} has ${segments} segments, ${samples} expected (PS3.5 G.3.1)`);
+    let previous = 63;
+    for (let i = 0; i < segments; i++) {
+      const offset = view.getUint32(4 + 4 * i, true);
+      if (offset <= previous || offset >= frag.length)
+        throw new InvalidDicom(`RLE Lossless pixel data is broken: frame ${f + 1}, segment ${i + 1} starts at byte ${offset} of a ${frag.length}-byte fragment (PS3.5 G.3.1)`);
+      previous = offset;
+    }
+  }
 }

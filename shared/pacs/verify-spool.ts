@@ -2,8 +2,9 @@
  * What a retrieved series must satisfy before it leaves the spool, whichever protocol brought it
  * (DESIGN.md §5 "Completeness"): every file a readable Part 10 CT image of the series that was asked for
  * (compressed ones decoded first, transcode.ts), no instance twice, and as many instances as the PACS
- * counts (NumberOfSeriesRelatedInstances, PS3.4 C.3.4). A short or broken transfer is a PacsUnavailable
- * (retried with backoff, never analysed); pixels that cannot be decoded are InvalidDicom (not retried).
+ * counts (NumberOfSeriesRelatedInstances, PS3.4 C.3.4). A short or cut transfer is a PacsUnavailable
+ * (retried with backoff, never analysed); a whole file that is unusable (undecodable pixels, absurd
+ * dimensions, missing attributes) is InvalidDicom (not retried).
  * Slice gaps and mixed frames of reference are checked when the volume is assembled (assemble-volume.ts),
  * which makes the case ineligible with the reason.
  */
@@ -31,8 +32,11 @@ export async function verifySpool(
       header = readInstanceHeader(path);
     } catch (err) {
       if (!(err instanceof InvalidDicom)) throw err;
-      // A file the PACS sent whole but whose pixels we cannot decode will not improve on a retry.
-      if (/cannot be decoded|could not be decoded/.test(err.detail)) throw err;
+      // Only a cut or mangled file can be transfer damage that a retry may heal. A file that arrived whole
+      // but says something unusable (65535×65535 pixels, 7 bits allocated, no pixel data, undecodable
+      // pixels) will say the same on every retry: fail at once with what is wrong (DESIGN.md §7).
+      if (!/truncated|too short|no "DICM" prefix|cannot be parsed/.test(err.detail))
+        throw new InvalidDicom(`instance ${name} of the series is not usable: ${err.detail}`);
       throw new PacsUnavailable(`a received instance is broken (${err.detail}); the transfer will be retried`);
     }
     if (header.studyInstanceUid !== expected.studyInstanceUid || header.seriesInstanceUid !== expected.seriesInstanceUid) {

@@ -17,6 +17,7 @@ import { CaseNotFound, TransitionRefused } from '../errors.js';
 import { caseKeys, type Keys } from './keys.js';
 import { CREATE_CASE, UPDATE_CASE } from './scripts.js';
 import { createDeliveryStore } from './delivery-store.js';
+import { reviewRow, type ReviewRow } from './review-row.js';
 
 /** An event appended to the billing outbox stream in the same step as the case change. */
 export type OutboxEvent = Readonly<{ eventId: string; event: unknown }>;
@@ -109,7 +110,7 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
       const entry: TimelineEntry = { at: next.updatedAt, actor, from: current.status, to: next.status, reason };
       const ok = (await redis.eval(
         UPDATE_CASE,
-        9,
+        10,
         keys.case(id),
         keys.timeline(id),
         keys.status(current.status),
@@ -119,6 +120,7 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
         keys.awaiting,
         keys.billingEvents,
         keys.billingEventIds,
+        keys.reviewRows,
         String(current.version),
         String(next.version),
         JSON.stringify(next),
@@ -129,6 +131,7 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
         reviewScore(next),
         next.status === 'in_review' && next.claim ? Date.parse(next.claim.expiresAt) : '',
         next.status === 'awaiting_study' && next.awaitingStudyUntil ? Date.parse(next.awaitingStudyUntil) : '',
+        reviewScore(next) === '' ? '' : JSON.stringify(reviewRow(next)),
         ...events.flatMap((e) => [e.eventId, JSON.stringify(e.event)]),
       )) as number;
       if (ok === 1) return next;
@@ -183,6 +186,25 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
     return docs.filter((c): c is Case => c !== null);
   }
 
+  /**
+   * The worklist rows of `reviewQueue`, in the same order, read from the row hash in one round trip. A case
+   * queued by a version without rows (an upgrade in flight) is read from its document instead.
+   */
+  async function reviewRows(limit = 200): Promise<ReviewRow[]> {
+    const ids = await redis.zrange(keys.review, '0', String(limit - 1));
+    if (!ids.length) return [];
+    const rows = await redis.hmget(keys.reviewRows, ...ids);
+    const out = await Promise.all(
+      ids.map(async (id, i) => {
+        const row = rows[i];
+        if (row) return JSON.parse(row) as ReviewRow;
+        const c = await find(id);
+        return c ? reviewRow(c) : null;
+      }),
+    );
+    return out.filter((r): r is ReviewRow => r !== null);
+  }
+
   async function expiredLeases(now: Date): Promise<string[]> {
     return redis.zrangebyscore(keys.leases, '-inf', String(now.getTime()));
   }
@@ -229,6 +251,7 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
     timeline,
     list,
     reviewQueue,
+    reviewRows,
     expiredLeases,
     awaitingStudy,
     awaitingStudyExpired,

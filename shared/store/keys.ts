@@ -16,6 +16,8 @@ export function caseKeys(prefix: string) {
     patient: (patientId: string) => k(`patient:${createHash('sha256').update(patientId).digest('hex').slice(0, 32)}`),
     study: (studyUid: string) => k(`study:${studyUid}`),
     review: k('review'),
+    /** id → worklist row (review-row.ts) of each case in `review`. */
+    reviewRows: k('review:rows'),
     leases: k('leases'),
     awaiting: k('awaiting-study'),
     billingEvents: k('billing:events'),

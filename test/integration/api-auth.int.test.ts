@@ -39,6 +39,7 @@ const PREPARE: Record<RouteId, (h: Harness, who: UserKey) => Promise<{ path: str
     body: { event: 'StableStudy', orthancStudyId: randomUUID(), studyInstanceUID: uid(), accessionNumber: '', patientID: 'MRN-X' },
   }),
   deadLetters: async () => ({ path: '/v1/admin/dead-letters?limit=5' }),
+  dashboardSession: async () => ({ path: '/v1/admin/dashboard-session' }),
   replayDeadLetter: async (h) => ({ path: `/v1/admin/dead-letters/${(await seedDeadLetter(h.store)).id}/replay` }),
   me: async () => ({ path: '/v1/me' }),
   reviewPage: async () => ({ path: '/review' }),

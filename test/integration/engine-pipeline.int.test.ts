@@ -26,7 +26,7 @@ describe('an external engine in the pipeline', () => {
   beforeAll(async () => {
     engine = await startHttpEngine('garbage');
     h = await startHarness({ ILDFLOW_ENGINE: engine.url, ILDFLOW_ENGINE_TIMEOUT_SECONDS: '1' });
-    for (const seed of [1, 2, 3]) {
+    for (const seed of [1, 2, 3, 4]) {
       const p = await generatePhantom({
         dir: join(h.pacsDir, `s${seed}`), pattern: 'uip', seed, rows: 128, columns: 128, slices: 64, sliceThicknessMm: 2.5,
         patient: { id: PATIENT.id, name: PATIENT.name, birthDate: '19550505', sex: 'F' },
@@ -63,5 +63,12 @@ describe('an external engine in the pipeline', () => {
     const c = await waitForStatus(h, body.id, ['awaiting_review']);
     expect(c.result.engine.id).toBe('example-http');
     expect(c.result.classification.category).toBe('probable_uip');
+  });
+
+  it("makes the case ineligible, with the engine's words, when the engine declines the series", async () => {
+    await engine.setMode('refuse');
+    const { body } = await h.call('POST', '/v1/cases', TOKENS.orderer, order('ORD-ENG-4', studies[3]!));
+    const c = await waitForStatus(h, body.id, ['ineligible']);
+    expect(c.ineligibleReasons[0]).toMatch(/refused the series: contrast-enhanced series are not supported/);
   });
 });

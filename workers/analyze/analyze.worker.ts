@@ -2,12 +2,13 @@
  * Analyze: checks the spooled series against the engine's requirements, runs the engine (off the event
  * loop: the reference engine on a worker thread, the others out of process) and records its validated
  * result. One job per case and attempt; a case that already has a result only has its report job
- * (re-)enqueued. A requirement failure makes the case `ineligible`; an engine that answers garbage fails
- * the case without retries (EngineFailed is not retryable); an engine outage is retried with backoff.
+ * (re-)enqueued. A requirement failure — checked here, or the engine declining the series — makes the case
+ * `ineligible`; an engine that answers garbage fails the case without retries (EngineFailed is not
+ * retryable); an engine outage, hang or crash is retried with backoff, then fails the case with the reason.
  */
 import { EngineResult } from '../../shared/engines/contract.js';
 import { checkSeriesForEngine } from '../../shared/engines/check-series.js';
-import { EngineFailed } from '../../shared/errors.js';
+import { EngineFailed, NotEligible } from '../../shared/errors.js';
 import { QUEUE, type StageJob } from '../../shared/queues.js';
 import type { WorkerDeps } from '../deps.js';
 
@@ -24,10 +25,21 @@ export async function analyze(job: StageJob, deps: WorkerDeps, signal: AbortSign
       });
       return;
     }
-    const raw: unknown = await deps.engine.analyze(
-      { seriesDir: c.source.seriesDir, studyInstanceUid: c.source.studyInstanceUid, seriesInstanceUid: c.source.seriesInstanceUid },
-      signal,
-    );
+    let raw: unknown;
+    try {
+      raw = await deps.engine.analyze(
+        { seriesDir: c.source.seriesDir, studyInstanceUid: c.source.studyInstanceUid, seriesInstanceUid: c.source.seriesInstanceUid },
+        signal,
+      );
+    } catch (err) {
+      // The engine itself declined the series (HTTP 422, exit code 65, or the reference engine's own
+      // check): that is ineligibility with the engine's reasons, not a failure.
+      if (!(err instanceof NotEligible)) throw err;
+      await deps.store.transition(c.id, ACTOR, 'ineligible', `${deps.engine.descriptor.name} declined the series: ${err.reasons.join('; ')}`, {
+        ineligibleReasons: [...err.reasons],
+      });
+      return;
+    }
     // Every engine answer is validated (DESIGN.md §5), the built-in one included.
     const parsed = EngineResult.safeParse(raw);
     if (!parsed.success)

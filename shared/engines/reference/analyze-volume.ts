@@ -21,13 +21,18 @@ export const HAA_HIGH_HU = -250;
  *  fraction, so the fine lines of reticulation (1–3 mm apart) fall inside one window. */
 const TEXTURE_WINDOW_MM = 5;
 /** Ground glass: hazy increase in attenuation that does not obscure vessels, about −750…−400 HU
- *  (Fleischner glossary, Hansell 2008; quantitative ranges as in CALIPER-like tools). */
-const GGO_MEAN_LOW_HU = -750;
+ *  (Fleischner glossary, Hansell 2008; quantitative ranges as in CALIPER-like tools). The window mean may
+ *  go down to −800 HU so the edge of a patch (half ground glass, half normal lung: about −740 HU) is still
+ *  ground glass; the voxel test below keeps the normal half out. */
+const GGO_MEAN_LOW_HU = -800;
 const GGO_MEAN_HIGH_HU = -350;
 /** The voxel itself must be in the hazy range too, so ground glass does not bleed into normal lung
  *  through the window. Normal lung sits around −850 HU. */
 const GGO_VOXEL_LOW_HU = -800;
 const GGO_VOXEL_HIGH_HU = -300;
+/** Ground glass stays ground glass beside a vessel (which makes its window textured) as long as the window
+ *  holds almost no fine-line voxels; more than this share of them is the edge of reticulation. */
+const GGO_MAX_LINE_FRACTION = 0.05;
 /** Local standard deviation above which a neighbourhood is textured (fine lines) rather than smooth:
  *  image noise in lung on a sharp kernel is 20–60 HU, reticulation mixes −800 HU air with −300…0 HU lines
  *  (SD 200–250 HU). The edge of a smooth ground-glass patch against normal lung (−620 vs −860 HU) reaches
@@ -42,7 +47,9 @@ const RETIC_MEAN_HIGH_HU = -200;
  *  glass has none, so it is not mistaken for lines either. */
 const INTERMEDIATE_LOW_HU = -500;
 const INTERMEDIATE_HIGH_HU = -150;
-const RETIC_MIN_INTERMEDIATE_FRACTION = 0.3;
+/** Fine lines fill 40–50 % of a reticular window; a voxel is reticulation when its window is at least
+ *  about half reticular, so the band's edges are counted symmetrically (not shaved off). */
+const RETIC_MIN_INTERMEDIATE_FRACTION = 0.2;
 /** Honeycomb cyst air: clearly below aerated lung. */
 const CYST_HU = -900;
 /** Cyst neighbourhoods contain dense walls (mean well above emphysema's −950 and normal lung's −850) and
@@ -51,8 +58,10 @@ const CYST_NEIGHBOURHOOD_MIN_MEAN_HU = -800;
 const CYST_NEIGHBOURHOOD_MIN_STD_HU = 250;
 /** Honeycombing is subpleural (Fleischner glossary): clustered cysts within this depth of the pleura. */
 const HONEYCOMB_MAX_DEPTH_MM = 12;
-/** A voxel belongs to a honeycomb cluster (cysts and their walls) when this share of its window is cyst. */
-const HONEYCOMB_CLUSTER_FRACTION = 0.2;
+/** A voxel belongs to a honeycomb cluster (cysts and their walls) when this share of its window is cyst:
+ *  cysts fill 50–70 % of honeycombing, so 0.3 is "at least half the window is honeycomb", which keeps the
+ *  reticulation beside the cyst rows from being swallowed by the cluster. */
+const HONEYCOMB_CLUSTER_FRACTION = 0.3;
 /** Consolidation: soft-tissue attenuation (> −100 HU) filling most of a 10 mm neighbourhood; vessels are
  *  tubes a few mm wide and do not fill it. */
 const CONSOLIDATION_HU = -100;
@@ -226,13 +235,17 @@ export function analyzeVolume(volume: Volume, classMap?: Uint8Array): AnalysisRe
         }
         if (c === CLASS.normal) {
           if (v < EMPHYSEMA_HU) c = CLASS.emphysema;
-          else if (sd >= RETIC_MIN_STD_HU) {
-            if (mean >= RETIC_MEAN_LOW_HU && mean <= RETIC_MEAN_HIGH_HU) {
-              const inter = satInter[si + tA]! - satInter[si + tB]! - satInter[si + tC]! + satInter[si + tD]!;
-              if (inter >= RETIC_MIN_INTERMEDIATE_FRACTION * cnt) c = CLASS.reticulation;
+          else {
+            const inter = satInter[si + tA]! - satInter[si + tB]! - satInter[si + tC]! + satInter[si + tD]!;
+            if (sd >= RETIC_MIN_STD_HU && mean >= RETIC_MEAN_LOW_HU && mean <= RETIC_MEAN_HIGH_HU && inter >= RETIC_MIN_INTERMEDIATE_FRACTION * cnt) {
+              c = CLASS.reticulation;
+            } else if (
+              mean >= GGO_MEAN_LOW_HU && mean <= GGO_MEAN_HIGH_HU && v >= GGO_VOXEL_LOW_HU && v <= GGO_VOXEL_HIGH_HU &&
+              // Smooth — or textured only by something dense like a vessel, not by fine lines.
+              (sd < RETIC_MIN_STD_HU || inter <= GGO_MAX_LINE_FRACTION * cnt)
+            ) {
+              c = CLASS.groundGlass;
             }
-          } else if (mean >= GGO_MEAN_LOW_HU && mean <= GGO_MEAN_HIGH_HU && v >= GGO_VOXEL_LOW_HU && v <= GGO_VOXEL_HIGH_HU) {
-            c = CLASS.groundGlass;
           }
         }
         klass[i] = c;

@@ -38,7 +38,8 @@ describe('keepLargestComponents', () => {
     box(6, 8, 1, 8, 0, 2); // 72, joined across slices only
     box(5, 5, 5, 5, 3, 3); // 1: a speck
     const r = keepLargestComponents(m, w, h, d, 1, 4, 2, 0.1);
-    expect(r).toEqual({ components: 3, dropped: 1 });
+    expect(r).toMatchObject({ components: 3, dropped: 1 });
+    expect([...r.boxes.subarray(12, 16)]).toEqual([1, 1, 5, 8]); // slice 3: the first box and the speck
     expect(m[(3 * h + 5) * w + 5]).toBe(4);
     expect(m.filter((v) => v === 1).length).toBe(96 + 72);
   });

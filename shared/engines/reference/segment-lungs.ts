@@ -6,7 +6,7 @@
  */
 import type { Volume } from '../../volume/assemble-volume.js';
 import { chamferDistance, dilateSquare, floodFromBorder } from './planar.js';
-import { Runs, classifyAirRuns, keepLargestComponents } from './runs.js';
+import { Runs, classifyAirRuns, keepLargestComponents, paintRuns } from './runs.js';
 
 /** Air or aerated lung: −400 HU separates aerated lung (−950…−500, ground glass up to about −400) from
  *  soft tissue (> −100); it is the usual first threshold of lung segmentation (Hu et al., IEEE TMI 2001). */
@@ -149,10 +149,9 @@ export function segmentLungs(v: Volume): LungSegmentation {
       const xa = Math.max(1, Math.ceil(bodyCx - half)), xb = Math.min(w - 2, Math.floor(bodyCx + half));
       for (let y = 1; y < h - 1; y++) for (let x = xa; x <= xb; x++) tryComponent(y * w + x);
     }
-    for (let i = 0; i < n; i++) {
-      const m = slice[i];
-      mask[base + i] = m === AIR || m === SEEN ? AIR : m === AIRWAY ? AIRWAY : NONE;
-    }
+    // The mask from the same runs (outside air is not lung), then this slice's airway on top.
+    paintRuns(mask.subarray(base, base + n), w, h, AIR, NONE, NONE, sliceRuns, runOutside[0]!, rowFirst);
+    for (let k = 0; k < curCount; k++) mask[base + curList[k]!] = AIRWAY;
     if (any) airwayFound = true;
     // Swap: this slice's airway is the next slice's reference; clear the old one by its pixel list.
     for (let k = 0; k < prevCount; k++) prevAirway[prevList[k]!] = 0;
@@ -184,20 +183,8 @@ export function segmentLungs(v: Volume): LungSegmentation {
   for (let z = 0; z < d; z++) {
     const base = z * n;
     let bx0 = w, by0 = h, bx1 = -1, by1 = -1;
-    let x0 = w, y0 = h, x1 = -1, y1 = -1;
-    for (let y = 0; y < h; y++) {
-      const row = base + y * w;
-      for (let x = 0; x < w; x++) {
-        const m = mask[row + x];
-        // Dropped air counts too: a basal slice may hold only walled-off cysts under the lung above.
-        if (m === AIR || m === SEEN) {
-          if (x < x0) x0 = x;
-          if (x > x1) x1 = x;
-          if (y < y0) y0 = y;
-          if (y > y1) y1 = y;
-        }
-      }
-    }
+    // Dropped air counts too: a basal slice may hold only walled-off cysts under the lung above.
+    const x0 = cc.boxes[4 * z]!, y0 = cc.boxes[4 * z + 1]!, x1 = cc.boxes[4 * z + 2]!, y1 = cc.boxes[4 * z + 3]!;
     if (x1 < 0) {
       mask.fill(0, base, base + n);
       continue;
