@@ -3,6 +3,8 @@
  * (and audited there). The store keeps one row per queued case beside the review index, written in the
  * same atomic step as the case (scripts.ts UPDATE_CASE), so the worklist reads one small hash instead of
  * every queued case's whole document (issue #7: p99 under 50 ms at 100 requests/s with 10,000 cases).
+ * Rows are written when a case changes: a new field here shows on each queued case from its next change
+ * (the review page treats every field but id, status and priority as optional).
  */
 import type { Case, CaseStatus, Claim, Priority } from '../domain/case.js';
 
