@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../shared/config.js';
 import { createLogger } from '../../shared/logger.js';
@@ -154,6 +155,30 @@ describe('the queue dashboard (bull-board) for admins', () => {
     const retry = await fetch(`${h.baseUrl}/admin/queues/api/queues/analyze/retry/failed`, { method: 'PUT', headers: { cookie } });
     expect(retry.status).toBeGreaterThanOrEqual(400);
   });
+
+  it('renders in a real browser from the session cookie alone; the CSP blocks only the third-party font', async () => {
+    const cookie = (await session('admin')).cookie.split(';')[0]!;
+    const eq = cookie.indexOf('=');
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    try {
+      const ctx = await browser.newContext();
+      await ctx.addCookies([{ name: cookie.slice(0, eq), value: cookie.slice(eq + 1), url: `${h.baseUrl}/admin/queues` }]);
+      const page = await ctx.newPage();
+      const errors: string[] = [];
+      page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
+      page.on('pageerror', (e) => void errors.push(String(e)));
+      await page.goto(`${h.baseUrl}/admin/queues`);
+      await page.getByText('retrieve').first().waitFor({ timeout: 20_000 });
+      const text = await page.locator('body').innerText();
+      for (const q of ['retrieve', 'analyze', 'report', 'billing']) expect(text).toContain(q);
+      expect(errors.filter((e) => !/fonts\.googleapis\.com/.test(e))).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 
   it('ends the session after 15 minutes', async () => {
     const cookie = (await session('admin')).cookie.split(';')[0]!;
