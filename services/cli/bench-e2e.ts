@@ -16,12 +16,12 @@ import { loadConfig } from '../../shared/config.js';
 import type { CaseStatus } from '../../shared/domain/case.js';
 import { createEngine } from '../../shared/engines/create-engine.js';
 import { createLogger } from '../../shared/logger.js';
-import { isOrthancInstalled, ORTHANC_PASSWORD, ORTHANC_USER, startOrthanc } from '../../shared/pacs/orthanc-process.js';
+import { isOrthancInstalled, startOrthanc } from '../../shared/pacs/orthanc-process.js';
 import { connectRedis } from '../../shared/redis.js';
 import { deletePrefix } from './bench-api.js';
+import { curlSeries } from './bench-retrieval.js';
 import { openRuntime } from './runtime.js';
 
-const EXPLICIT_LE = '1.2.840.10008.1.2.1';
 const RUNS = 2;
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
@@ -52,14 +52,7 @@ export async function benchEndToEnd(seriesDir: string, opts: { redisUrl: string 
     let n = 0;
     const curl = async () => {
       const out = join(work, `curl-${n++}.multipart`);
-      const t = performance.now();
-      const r = spawnSync('curl', [
-        '-sS', '--fail', '-o', out, '-u', `${ORTHANC_USER}:${ORTHANC_PASSWORD}`, '-H', 'Expect:',
-        '-H', `Accept: multipart/related; type="application/dicom"; transfer-syntax=${EXPLICIT_LE}`,
-        `${orthanc.dicomWebUrl}/studies/${studyUid}/series/${seriesUid}`,
-      ]);
-      if (r.status !== 0) throw new Error(`curl failed: ${String(r.stderr)}`);
-      const ms = performance.now() - t;
+      const ms = curlSeries(orthanc.dicomWebUrl, studyUid, seriesUid, out);
       await rm(out, { force: true });
       return ms;
     };

@@ -13,6 +13,21 @@ import { freePort, isOrthancInstalled, ORTHANC_PASSWORD, ORTHANC_USER, startOrth
 const ROUNDS = 3;
 const EXPLICIT_LE = '1.2.840.10008.1.2.1';
 
+/**
+ * The raw baseline: curl downloading the series by WADO-RS into one file (PS3.18 §10.4), uncompressed,
+ * with `Expect:` cleared (curl otherwise waits 1 s for a 100-continue). Returns milliseconds.
+ */
+export function curlSeries(dicomWebUrl: string, studyUid: string, seriesUid: string, outFile: string): number {
+  const t = performance.now();
+  const r = spawnSync('curl', [
+    '-sS', '--fail', '-o', outFile, '-u', `${ORTHANC_USER}:${ORTHANC_PASSWORD}`, '-H', 'Expect:',
+    '-H', `Accept: multipart/related; type="application/dicom"; transfer-syntax=${EXPLICIT_LE}`,
+    `${dicomWebUrl}/studies/${studyUid}/series/${seriesUid}`,
+  ]);
+  if (r.status !== 0) throw new Error(`curl failed: ${String(r.stderr)}`);
+  return performance.now() - t;
+}
+
 export async function benchRetrieval(seriesDir: string): Promise<void> {
   if (!isOrthancInstalled() || spawnSync('getscu', ['--version']).status !== 0 || spawnSync('curl', ['--version']).status !== 0) {
     console.log('retrieval: skipped (needs Orthanc, DCMTK getscu and curl: see .ci/run)');
@@ -38,17 +53,7 @@ export async function benchRetrieval(seriesDir: string): Promise<void> {
       await import('node:fs/promises').then((fs) => fs.mkdir(d));
       return d;
     };
-    const curl = async () => {
-      const out = join(await fresh(), 'series.multipart');
-      const t = performance.now();
-      const r = spawnSync('curl', [
-        '-sS', '--fail', '-o', out, '-u', `${ORTHANC_USER}:${ORTHANC_PASSWORD}`, '-H', 'Expect:',
-        '-H', `Accept: multipart/related; type="application/dicom"; transfer-syntax=${EXPLICIT_LE}`,
-        `${orthanc.dicomWebUrl}/studies/${studyUid}/series/${seriesUid}`,
-      ]);
-      if (r.status !== 0) throw new Error(`curl failed: ${String(r.stderr)}`);
-      return { ms: performance.now() - t };
-    };
+    const curl = async () => ({ ms: curlSeries(orthanc.dicomWebUrl, studyUid, seriesUid, join(await fresh(), 'series.multipart')) });
     const getscu = async () => {
       const out = await fresh();
       const t = performance.now();
