@@ -9,6 +9,8 @@ import type { QueueName, StageJob } from '../shared/queues.js';
 import { RETRY } from '../shared/queues.js';
 import type { WorkerDeps } from './deps.js';
 
+const MAX_STALLED = 5;
+
 /** Statuses from which DESIGN.md §4 allows `failed`; later failures are recorded without a move. */
 const MAY_FAIL = new Set(['retrieving', 'analyzing']);
 
@@ -45,7 +47,9 @@ export function createStageWorker(
       // is handed to another after lockDuration (BullMQ's stalled-job check).
       lockDuration: deps.config.ILDFLOW_JOB_LOCK_SECONDS * 1000,
       stalledInterval: (deps.config.ILDFLOW_JOB_LOCK_SECONDS * 1000) / 2,
-      maxStalledCount: 2,
+      // A job whose worker dies this many times is failed as a likely poison job (one that itself crashes
+      // the process, e.g. out of memory). Unrelated crashes seldom hit the same job five times.
+      maxStalledCount: MAX_STALLED,
     },
   );
 
@@ -63,11 +67,15 @@ export function createStageWorker(
 
 /** Retries are exhausted: the case says why, and an admin can retry it (DESIGN.md §4 `failed`). */
 export async function markFailed(caseId: string, stage: string, err: Error, attempts: number, deps: Pick<WorkerDeps, 'store'>): Promise<void> {
+  // BullMQ's own words for a job whose worker kept dying, made plain for the admin who reads the case.
+  const reason = /stalled more than allowable limit/.test(err.message)
+    ? `the worker running this stage stopped ${MAX_STALLED + 1} times (crashed, ran out of memory or was killed); an admin can retry`
+    : err.message;
   await deps.store.update(caseId, `worker:${stage}`, (c, now) => {
-    const failure = { stage, reason: err.message, at: now.toISOString(), attempts };
+    const failure = { stage, reason, at: now.toISOString(), attempts };
     return MAY_FAIL.has(c.status)
-      ? { next: { ...c, status: 'failed', failure }, reason: `${stage} failed after ${attempts} attempt(s): ${err.message}` }
-      : { next: { ...c, failure }, reason: `${stage} failed after ${attempts} attempt(s), needs an admin: ${err.message}` };
+      ? { next: { ...c, status: 'failed', failure }, reason: `${stage} failed after ${attempts} attempt(s): ${reason}` }
+      : { next: { ...c, failure }, reason: `${stage} failed after ${attempts} attempt(s), needs an admin: ${reason}` };
   });
 }
 
