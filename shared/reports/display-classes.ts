@@ -4,10 +4,23 @@
  * slice uses the reference engine's published HU thresholds (EMPHYSEMA_HU, HAA_LOW/HIGH_HU, AIR_HU) and
  * the same texture idea (local mean and standard deviation from summed-area tables), so what the physician
  * sees coloured agrees with the classes the engine counts, without re-running the engine.
- * Texture thresholds below mirror the engine's private constants (shared/engines/reference/analyze-volume.ts);
- * an exported per-slice classifier from the engine would remove the copy.
+ * The texture thresholds are the engine's own (imported, never copied), so the overlay cannot drift from
+ * the classes the engine counts.
  */
-import { EMPHYSEMA_HU, HAA_HIGH_HU, HAA_LOW_HU } from '../engines/reference/analyze-volume.js';
+import {
+  CONSOLIDATION_HU,
+  CONSOLIDATION_MIN_FRACTION,
+  CYST_HU,
+  CYST_NEIGHBOURHOOD_MIN_MEAN_HU,
+  CYST_NEIGHBOURHOOD_MIN_STD_HU,
+  EMPHYSEMA_HU,
+  HAA_HIGH_HU,
+  HAA_LOW_HU,
+  RETIC_MEAN_HIGH_HU,
+  RETIC_MEAN_LOW_HU,
+  RETIC_MIN_STD_HU,
+  TEXTURE_WINDOW_MM,
+} from '../engines/reference/analyze-volume.js';
 import { buildSat, floodFromBorder, windowSum } from '../engines/reference/planar.js';
 import { AIR_HU } from '../engines/reference/segment-lungs.js';
 
@@ -23,15 +36,6 @@ export const CLASS_LEGEND: readonly { cls: DisplayClass; label: string; rgb: rea
   { cls: DISPLAY_CLASS.consolidation, label: 'Consolidation', rgb: [204, 121, 167] },
 ];
 
-const TEXTURE_WINDOW_MM = 5;
-const RETIC_MIN_STD_HU = 120;
-const RETIC_MEAN_LOW_HU = -800;
-const RETIC_MEAN_HIGH_HU = -200;
-const CYST_HU = -900;
-const CYST_NEIGHBOURHOOD_MIN_MEAN_HU = -800;
-const CYST_NEIGHBOURHOOD_MIN_STD_HU = 250;
-const CONSOLIDATION_HU = -100;
-const CONSOLIDATION_MIN_FRACTION = 0.6;
 /** Body: tissue above −500 HU; everything connected to the image border below it is outside air. */
 const BODY_HU = -500;
 /** A pixel is lung when this share of its 5 mm window is aerated (< AIR_HU) and it is inside the body. */

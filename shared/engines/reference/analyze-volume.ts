@@ -19,7 +19,7 @@ export const HAA_LOW_HU = -600;
 export const HAA_HIGH_HU = -250;
 /** Side of the square window for local mean and standard deviation: a few mm, about one secondary lobule
  *  fraction, so the fine lines of reticulation (1–3 mm apart) fall inside one window. */
-const TEXTURE_WINDOW_MM = 5;
+export const TEXTURE_WINDOW_MM = 5;
 /** Ground glass: hazy increase in attenuation that does not obscure vessels, about −750…−400 HU
  *  (Fleischner glossary, Hansell 2008; quantitative ranges as in CALIPER-like tools). The window mean may
  *  go down to −800 HU so the edge of a patch (half ground glass, half normal lung: about −740 HU) is still
@@ -37,10 +37,10 @@ const GGO_MAX_LINE_FRACTION = 0.05;
  *  image noise in lung on a sharp kernel is 20–60 HU, reticulation mixes −800 HU air with −300…0 HU lines
  *  (SD 200–250 HU). The edge of a smooth ground-glass patch against normal lung (−620 vs −860 HU) reaches
  *  at most half that difference, 120 HU, plus noise; 150 HU keeps such edges out of reticulation. */
-const RETIC_MIN_STD_HU = 150;
+export const RETIC_MIN_STD_HU = 150;
 /** Reticulation: neighbourhood mean in the interstitial range, between aerated lung and soft tissue. */
-const RETIC_MEAN_LOW_HU = -800;
-const RETIC_MEAN_HIGH_HU = -200;
+export const RETIC_MEAN_LOW_HU = -800;
+export const RETIC_MEAN_HIGH_HU = -200;
 /** Partial-volume lines: voxels between aerated lung and soft tissue, denser than ground glass (whose
  *  bulk lies below −500 HU). A vessel beside normal lung has a one-voxel rim of these at most;
  *  reticulation has them throughout, so this separates the two; the edge of consolidation against ground
@@ -51,11 +51,11 @@ const INTERMEDIATE_HIGH_HU = -150;
  *  about half reticular, so the band's edges are counted symmetrically (not shaved off). */
 const RETIC_MIN_INTERMEDIATE_FRACTION = 0.2;
 /** Honeycomb cyst air: clearly below aerated lung. */
-const CYST_HU = -900;
+export const CYST_HU = -900;
 /** Cyst neighbourhoods contain dense walls (mean well above emphysema's −950 and normal lung's −850) and
  *  are strongly textured; emphysema lacks walls. */
-const CYST_NEIGHBOURHOOD_MIN_MEAN_HU = -800;
-const CYST_NEIGHBOURHOOD_MIN_STD_HU = 250;
+export const CYST_NEIGHBOURHOOD_MIN_MEAN_HU = -800;
+export const CYST_NEIGHBOURHOOD_MIN_STD_HU = 250;
 /** Honeycombing is subpleural (Fleischner glossary): clustered cysts within this depth of the pleura. */
 const HONEYCOMB_MAX_DEPTH_MM = 12;
 /** A voxel belongs to a honeycomb cluster (cysts and their walls) when this share of its window is cyst:
@@ -64,9 +64,9 @@ const HONEYCOMB_MAX_DEPTH_MM = 12;
 const HONEYCOMB_CLUSTER_FRACTION = 0.3;
 /** Consolidation: soft-tissue attenuation (> −100 HU) filling most of a 10 mm neighbourhood; vessels are
  *  tubes a few mm wide and do not fill it. */
-const CONSOLIDATION_HU = -100;
+export const CONSOLIDATION_HU = -100;
 const CONSOLIDATION_WINDOW_MM = 10;
-const CONSOLIDATION_MIN_FRACTION = 0.6;
+export const CONSOLIDATION_MIN_FRACTION = 0.6;
 
 // ── Distribution and category (DESIGN.md §5 step 5; Raghu et al., AJRCCM 2018; Lynch et al., Lancet
 //    Respir Med 2018 — Fleischner) ────────────────────────────────────────────────────────────────────
