@@ -1,8 +1,9 @@
 /**
- * Chaos: the worker process is killed with SIGKILL again and again, at arbitrary moments, while twelve
- * cases go from order to charge (DESIGN.md §7: "a worker killed at any point loses nothing and bills
- * nothing twice"). Before each kill the test records which stages had jobs running, so the figures show
- * where the kills landed. Every case must end billed, with one analysis and one charge.
+ * Chaos: the worker process is killed with SIGKILL again and again, each time in the middle of a job of
+ * a chosen stage, while twelve cases go from order to charge (DESIGN.md §7: "a worker killed at any point
+ * loses nothing and bills nothing twice"). Before each kill the test records which stages had jobs
+ * running, so the figures show where the kills landed. Every case must end billed, with one analysis and
+ * one charge.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,19 +20,18 @@ import { TOKENS, USERS } from '../helpers/pipeline-harness.js';
 import { spawnIldflow, stop, until, type Proc } from '../helpers/processes.js';
 import { deleteKeys, newPrefix, TEST_REDIS_URL } from '../helpers/redis-keys.js';
 
-const CASES = 12;
+const CASES = 16;
 const PATIENT = { id: 'MRN-CHAOS-1', name: 'CHAOS^CARL', birthDate: '1949-05-05', sex: 'M' };
 
-/** A fixed pseudo-random sequence: the kill moments differ from each other but not from run to run. */
-function* killDelaysMs(): Generator<number> {
-  let x = 12345;
-  for (;;) {
-    x = (x * 1103515245 + 12345) % 2 ** 31;
-    yield 1000 + (x % 4000);
-  }
-}
+/**
+ * Where to strike, in turn: the worker is killed the moment a job of that stage is running (polled every
+ * few milliseconds), so every stage is interrupted mid-job, not just whichever is slowest. A stage whose
+ * job is not seen running within the wait is skipped for that round (billing's step takes milliseconds).
+ */
+const KILL_PLAN: readonly QueueName[] = ['retrieve', 'report', 'analyze', 'report', 'billing', 'retrieve', 'analyze', 'report', 'billing', 'analyze'];
+const STRIKE_WAIT_MS = 6_000;
 
-describe('chaos: a worker killed at arbitrary moments', () => {
+describe('chaos: a worker killed in the middle of every stage', () => {
   const prefix = newPrefix('chaos');
   let work: string;
   let api: Runtime;
@@ -98,7 +98,7 @@ describe('chaos: a worker killed at arbitrary moments', () => {
     const landed: Record<QueueName | 'idle', number> = { retrieve: 0, analyze: 0, report: 0, billing: 0, idle: 0 };
     let kills = 0;
     const statuses = async () => Promise.all(ids.map(async (id) => (await api.store.get(id)).status));
-    const delays = killDelaysMs();
+    let round = 0;
     const signed = new Set<string>();
     const deadline = Date.now() + 150_000;
     try {
@@ -117,14 +117,14 @@ describe('chaos: a worker killed at arbitrary moments', () => {
           const review = await call('POST', `/v1/cases/${ids[i]}/review`, TOKENS.radiologist, { decision: 'accept', attestation: true });
           if (review.status === 200) signed.add(ids[i]!);
         }
-        if (kills >= 10) {
+        if (round >= KILL_PLAN.length) {
           await new Promise((r) => setTimeout(r, 250));
           continue; // enough faults: let the last worker finish the run
         }
-        // Kill at an arbitrary moment of the worker's working life: 1–5 s after it is up (a stage here
-        // takes up to a few seconds, so work in every stage gets interrupted, and some of it completes).
+        const target = KILL_PLAN[round++]!;
         await until('the worker to start', async () => /ildflow started/.test(worker!.output()), 30_000);
-        await new Promise((r) => setTimeout(r, delays.next().value as number));
+        const strikeBy = Date.now() + STRIKE_WAIT_MS;
+        while (Date.now() < strikeBy && (await pipeline.queues[target].getActiveCount()) === 0) await new Promise((r) => setTimeout(r, 3));
         const active = await Promise.all(Object.values(QUEUE).map(async (q) => [q, await pipeline.queues[q].getActiveCount()] as const));
         const busy = active.filter(([, n]) => n > 0);
         if (busy.length === 0) landed.idle++;
@@ -138,8 +138,11 @@ describe('chaos: a worker killed at arbitrary moments', () => {
     }
     console.log(`chaos: ${kills} SIGKILLs; stages running at the kill: ${JSON.stringify(landed)}; ${CASES} cases`);
 
-    expect(kills).toBeGreaterThanOrEqual(5);
-    expect(kills - landed.idle).toBeGreaterThanOrEqual(3); // most kills interrupted running work
+    // The kills interrupted work in retrieval, analysis and reporting at least (billing's step is a few
+    // milliseconds long; when a kill lands there it is counted too).
+    expect(landed.retrieve).toBeGreaterThanOrEqual(1);
+    expect(landed.analyze).toBeGreaterThanOrEqual(1);
+    expect(landed.report).toBeGreaterThanOrEqual(1);
     const events = await api.store.billingEvents(undefined, 1000);
     for (const id of ids) {
       const timeline = await api.store.timeline(id);
