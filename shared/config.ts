@@ -72,6 +72,8 @@ const Env = z
      * thread, so renewals never starve).
      */
     ILDFLOW_JOB_LOCK_SECONDS: z.coerce.number().int().min(2).max(3600).default(60),
+    /** On SIGTERM, running jobs may finish for this long; then they are cancelled and retried elsewhere. */
+    ILDFLOW_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(30),
     /** 401 answers per client address and minute before the API answers 429 (DESIGN.md §6). */
     ILDFLOW_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
     /** When set, /metrics needs this bearer token (DESIGN.md §5: metrics may be restricted). */

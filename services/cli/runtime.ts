@@ -131,7 +131,7 @@ export async function openRuntime(
       await delivery?.close();
       await metricsServer?.close();
       await orthancPoller?.stop();
-      await workers?.close();
+      await workers?.close(config.ILDFLOW_SHUTDOWN_GRACE_SECONDS * 1000);
       await source.close?.(); // the DIMSE C-MOVE receiver, when one was started
       await pipeline.close();
       await redis.quit().catch(() => redis.disconnect());

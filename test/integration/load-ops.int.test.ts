@@ -46,7 +46,10 @@ describe('graceful shutdown of a worker process, and its /metrics port', () => {
   }, 120_000);
   afterAll(async () => rm(work, { recursive: true, force: true }));
 
-  it('on SIGTERM during an analysis finishes the job or hands it back, exits 0, and the case reaches review once', async () => {
+  it.each([
+    { grace: '30', outcome: 'finished' },
+    { grace: '0', outcome: 'handed back' },
+  ])('on SIGTERM during an analysis with $grace s of grace: $outcome, exits 0, and the case reaches review once', async ({ grace, outcome }) => {
     const prefix = newPrefix('ops');
     const metricsPort = await freePort();
     const env = {
@@ -58,6 +61,7 @@ describe('graceful shutdown of a worker process, and its /metrics port', () => {
       ILDFLOW_LOG_LEVEL: 'info',
       ILDFLOW_HOST: '127.0.0.1',
       ILDFLOW_METRICS_PORT: String(metricsPort),
+      ILDFLOW_SHUTDOWN_GRACE_SECONDS: grace,
     };
     const api = await openRuntime(loadConfig({ ...env, ILDFLOW_PORT: '0' }), { roles: ['api'], users: USERS, logger: createLogger({ level: 'silent' }) });
     const workers: Proc[] = [];
@@ -89,6 +93,7 @@ describe('graceful shutdown of a worker process, and its /metrics port', () => {
       await pipeline.close();
       const finished = afterTerm.result !== undefined;
       console.log(`SIGTERM during analysis: ${finished ? 'finished within the grace period' : `handed back (analyze job ${analyzeState})`}`);
+      expect(finished ? 'finished' : 'handed back').toBe(outcome);
       if (finished) expect(analyzeState).toBe('completed');
       else expect(['waiting', 'delayed', 'prioritized']).toContain(analyzeState);
 
