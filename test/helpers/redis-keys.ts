@@ -23,3 +23,13 @@ export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
   const keys = await scanKeys(redis, prefix);
   for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
 }
+
+/** Removes a test run's keys through a short-lived connection of its own (for teardown after `close()`). */
+export async function removePrefix(prefix: string, url = TEST_REDIS_URL): Promise<void> {
+  const r = new Redis(url);
+  try {
+    await deleteKeys(r, prefix);
+  } finally {
+    r.disconnect();
+  }
+}

@@ -7,7 +7,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../shared/config.js';
 import { createLogger } from '../../shared/logger.js';
@@ -15,7 +14,7 @@ import { generatePhantom } from '../../shared/phantom/generate-phantom.js';
 import { openRuntime, type Runtime } from '../../services/cli/runtime.js';
 import { TOKENS, USERS } from '../helpers/pipeline-harness.js';
 import { freePort, spawnIldflow, startAofRedis, stop, until, type Proc } from '../helpers/processes.js';
-import { deleteKeys, newPrefix, TEST_REDIS_URL } from '../helpers/redis-keys.js';
+import { removePrefix, newPrefix, TEST_REDIS_URL } from '../helpers/redis-keys.js';
 
 const PATIENT = { id: 'MRN-FAULT-1', name: 'FAULT^TEST', birthDate: '1950-01-01', sex: 'F' };
 
@@ -100,9 +99,7 @@ describe('faults', () => {
     } finally {
       for (const w of workers) await stop(w.child, 'SIGKILL');
       await api.close();
-      const r = new Redis(TEST_REDIS_URL);
-      await deleteKeys(r, prefix);
-      r.disconnect();
+      await removePrefix(prefix);
     }
   }, 240_000);
 

@@ -8,7 +8,6 @@ import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Redis } from 'ioredis';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../shared/config.js';
@@ -20,7 +19,7 @@ import { startApi, type Harness } from '../helpers/api-harness.js';
 import { isOrthancInstalled, startOrthanc } from '../helpers/orthanc.js';
 import { TOKENS, USERS } from '../helpers/pipeline-harness.js';
 import { freePort, spawnIldflow, stop, until, type Proc } from '../helpers/processes.js';
-import { deleteKeys, newPrefix, TEST_REDIS_URL } from '../helpers/redis-keys.js';
+import { removePrefix, newPrefix, TEST_REDIS_URL } from '../helpers/redis-keys.js';
 
 const orderBody = (id: string, patientId: string) => ({
   order: { id, orderedAt: '2026-11-27T09:00:00Z', priority: 'routine', orderingProvider: { npi: '1245319599', name: 'Lee Park, MD' }, indications: ['J84.10'] },
@@ -105,9 +104,7 @@ describe('graceful shutdown of a worker process, and its /metrics port', () => {
     } finally {
       for (const w of workers) await stop(w.child, 'SIGKILL');
       await api.close();
-      const r = new Redis(TEST_REDIS_URL);
-      await deleteKeys(r, prefix);
-      r.disconnect();
+      await removePrefix(prefix);
     }
   }, 240_000);
 });
@@ -235,9 +232,7 @@ describe.skipIf(!isOrthancInstalled())("the compose file's Orthanc webhook (depl
       delete process.env.ILDFLOW_PACS_TOKEN;
       await orthanc?.close();
       await runtime?.close();
-      const r = new Redis(TEST_REDIS_URL);
-      await deleteKeys(r, prefix);
-      r.disconnect();
+      await removePrefix(prefix);
       await rm(work, { recursive: true, force: true });
     }
   }, 180_000);
