@@ -1,4 +1,6 @@
 # ildflow: one image for the API and the workers (choose with `--role`).
+# test/integration/production-install.int.test.ts reads this file and builds the same install without Docker
+# (the build stage's COPY and RUN, then the runtime stage's files): keep the two in step.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
@@ -6,6 +8,7 @@ COPY types ./types
 COPY shared ./shared
 COPY services ./services
 COPY workers ./workers
+COPY tools ./tools
 COPY bin ./bin
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 
