@@ -97,6 +97,22 @@ export const EngineResult = z.object({
       })
       .optional(),
   }),
+  /** What the engine measured on the scan itself and derived its thresholds from (reference engine 1.0;
+   *  optional, so other engines' results stay valid). */
+  scanPhysics: z
+    .object({
+      airHu: z.number(),
+      tissueHu: z.number(),
+      parenchymaHu: z.number(),
+      noiseSdHu: z.number(),
+      denoisedNoiseSdHu: z.number(),
+      fineTextureNoiseHu: z.number(),
+      psfSigmaMm: z.number(),
+      smallestVisibleCystMm: z.number(),
+      typicalCystMm: z.number(),
+      thresholdsHu: z.record(z.string(), z.number()),
+    })
+    .optional(),
   keyImages: z.array(KeyImage),
   timings: z.object({ startedAt: z.string(), finishedAt: z.string(), durationMs: z.number().nonnegative() }),
 });

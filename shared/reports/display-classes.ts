@@ -4,25 +4,27 @@
  * slice uses the reference engine's published HU thresholds (EMPHYSEMA_HU, HAA_LOW/HIGH_HU, AIR_HU) and
  * the same texture idea (local mean and standard deviation from summed-area tables), so what the physician
  * sees coloured agrees with the classes the engine counts, without re-running the engine.
- * The texture thresholds are the engine's own (imported, never copied), so the overlay cannot drift from
- * the classes the engine counts.
+ * Its thresholds are reference engine 0.2's; engine 1.0 derives its own from each scan, so the overlay
+ * is only an approximation of what the engine counted until label maps replace it (issue 12).
  */
-import {
-  CONSOLIDATION_HU,
-  CONSOLIDATION_MIN_FRACTION,
-  CYST_HU,
-  CYST_NEIGHBOURHOOD_MIN_MEAN_HU,
-  CYST_NEIGHBOURHOOD_MIN_STD_HU,
-  EMPHYSEMA_HU,
-  HAA_HIGH_HU,
-  HAA_LOW_HU,
-  RETIC_MEAN_HIGH_HU,
-  RETIC_MEAN_LOW_HU,
-  RETIC_MIN_STD_HU,
-  TEXTURE_WINDOW_MM,
-} from '../engines/reference/analyze-volume.js';
 import { buildSat, floodFromBorder, windowSum } from '../engines/reference/planar.js';
-import { AIR_HU } from '../engines/reference/segment-lungs.js';
+
+// Display-only thresholds: the overlay is a 2-D approximation drawn by ildflow, not the engine's label
+// map (which the engine contract does not carry yet; issue 12). They are the values of reference engine
+// 0.2, kept here so the overlay is unchanged until label maps replace it.
+const AIR_HU = -400;
+const EMPHYSEMA_HU = -950;
+const HAA_LOW_HU = -600;
+const HAA_HIGH_HU = -250;
+const TEXTURE_WINDOW_MM = 5;
+const RETIC_MIN_STD_HU = 150;
+const RETIC_MEAN_LOW_HU = -800;
+const RETIC_MEAN_HIGH_HU = -200;
+const CYST_HU = -900;
+const CYST_NEIGHBOURHOOD_MIN_MEAN_HU = -800;
+const CYST_NEIGHBOURHOOD_MIN_STD_HU = 250;
+const CONSOLIDATION_HU = -100;
+const CONSOLIDATION_MIN_FRACTION = 0.6;
 
 export const DISPLAY_CLASS = { none: 0, normal: 1, groundGlass: 2, reticulation: 3, honeycombing: 4, emphysema: 5, consolidation: 6 } as const;
 export type DisplayClass = (typeof DISPLAY_CLASS)[keyof typeof DISPLAY_CLASS];

@@ -1,10 +1,10 @@
-/** The reference engine's descriptor and declared requirements (DESIGN.md §5 "The engine contract"). */
+/** The reference engine's descriptor and declared requirements (docs/reference-engine.md, "Requirements"). */
 import type { EngineDescriptor } from '../contract.js';
 
 export const REFERENCE_DESCRIPTOR = {
   id: 'reference',
   name: 'ildflow reference quantitative CT',
-  version: '0.2.0',
+  version: '1.0.0',
   vendor: 'ildflow',
   regulatory: { status: 'research' },
   requirements: {

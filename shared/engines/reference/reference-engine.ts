@@ -1,5 +1,5 @@
 /**
- * The reference engine as an `IldEngine` (DESIGN.md §5): assembles the series, checks the declared
+ * The reference engine as an `IldEngine` (docs/reference-engine.md): assembles the series, checks the declared
  * requirements, analyses the volume and returns a validated `ildflow.engine-result/1`. `analyze` runs on a
  * worker thread so the caller's event loop — and BullMQ's lock renewal — keeps running during the
  * CPU-bound seconds; aborting terminates the thread. `analyzeSeriesDir` is the same work in-process (the

@@ -1,0 +1,274 @@
+/**
+ * Six classes per lung voxel, one slice at a time (docs/reference-engine.md, "Classes"), from the
+ * denoised density, the air holes, the exact distance to the pleura and window statistics read from
+ * summed-area tables (Crow 1984: constant work per voxel whatever the window). Pure and deterministic;
+ * slices are independent, so any set of threads gives the same counts.
+ */
+import { LABEL } from './body.js';
+import { HOLE } from './air-holes.js';
+import type { Box3 } from './denoise.js';
+import { distanceScratch, sliceDistances, type DistanceScratch } from './pleural-distance.js';
+import { dilateSquare, erodeSquare, squareScratch } from './square-morphology.js';
+import { HONEYCOMB_MAX_DEPTH_MM, K, PSF_REFERENCE_MM, TRACTION_MAX_DEPTH_MM, VESSEL_MIN_DIAMETER_MM, WINDOW_MM, type Thresholds } from './thresholds.js';
+
+/** Development hook (features of each textured voxel); unset in production. */
+const DEBUG = (globalThis as { __ildflowClassifyDebug?: (i: number, rise: number, spread: number, fine: number, holes: number) => void }).__ildflowClassifyDebug;
+
+export const CLASS = { normal: 0, groundGlass: 1, reticulation: 2, honeycombing: 3, emphysema: 4, consolidation: 5 } as const;
+export const CLASS_NAMES = ['normal', 'groundGlass', 'reticulation', 'honeycombing', 'emphysema', 'consolidation'] as const;
+
+/** Subpleural band: the outer 15 mm of lung, where UIP begins. */
+export const SUBPLEURAL_DEPTH_MM = 15;
+/** Subpleural sparing (NSIP): the outer shell compared with the band beneath it. */
+export const SPARING_SHELL_MM = 3;
+export const SPARING_INNER_MM = 20;
+export const DEPTH_BIN_MM = 0.5;
+const DEPTH_BINS = 80;
+
+/** Per-slice counts (voxels); summed in slice order, so the totals never depend on threading. */
+export type SliceStats = {
+  lung: number;
+  classes: number[];
+  fibrosis: number;
+  fibrosisSubpleural: number;
+  honeycombSubpleural: number;
+  honeycombAir: number;
+  /** Honeycomb cyst air by depth below the pleura, DEPTH_BIN_MM bins. */
+  honeycombAirByDepth: number[];
+  tractionTube: number;
+  shellLung: number;
+  shellAbnormal: number;
+  innerLung: number;
+  innerAbnormal: number;
+  rightLung: number;
+  rightFibrosis: number;
+};
+
+export type SliceInput = Readonly<{
+  hu: Int16Array;
+  labels: Uint8Array;
+  w: number;
+  h: number;
+  box: Box3;
+  denoised: Int16Array;
+  holes: Uint8Array;
+  zDist: Uint8Array;
+  spacing: readonly [number, number, number];
+  /** Parenchyma reference per image row (the dependent gradient). */
+  parenchyma: Float32Array;
+  psfSigmaMm: number;
+  denoiseRadiusMm: number;
+  fineRadiusPx: number;
+  fineNoiseHu: number;
+  t: Thresholds;
+}>;
+
+export type Classifier = { classify(z: number, classMap?: Uint8Array): SliceStats; histogram: Float64Array };
+
+export function createClassifier(inp: SliceInput): Classifier {
+  const { box, w, h } = inp;
+  const bw = box.x1 - box.x0 + 1, bh = box.y1 - box.y0 + 1, bn = bw * bh;
+  const SW = bw + 1, satN = SW * (bh + 1);
+  const I = () => new Int32Array(satN), F = () => new Float64Array(satN);
+  const sat = { cnt: I(), dense: I(), hole: I(), dark: I(), nonHole: I(), elevated: I(), sNH: F(), sHole: F(), sAll: F(), fine: F() };
+  const depth = new Float32Array(bn);
+  const scratch: DistanceScratch = distanceScratch(bw, bh);
+  const [sx, sy, sz] = inp.spacing;
+  const ps = (sx + sy) / 2;
+  const rT = Math.max(1, Math.round(WINDOW_MM.texture / ps));
+  const rF = inp.fineRadiusPx;
+  const rC = Math.max(rT, Math.round(WINDOW_MM.consolidation / ps));
+  const rH = Math.max(rT, Math.round(WINDOW_MM.honeycomb / ps));
+  const histogram = new Float64Array(65536);
+  const columns = new Int32Array(bw);
+  const dense = new Float32Array(bh), contrast = new Float32Array(bh), ggo = new Float32Array(bh), elevated = new Float32Array(bh), darker = new Float32Array(bh), bright = new Float32Array(bh);
+  for (let y = 0; y < bh; y++) {
+    const P = inp.parenchyma[box.y0 + y]!;
+    const C = inp.t.tissue - P;
+    contrast[y] = C;
+    dense[y] = P + K.dense * C;
+    bright[y] = P + K.vessel * C;
+    ggo[y] = P + Math.max(K.groundGlass * C, K.noiseMargin * inp.t.noise);
+    elevated[y] = P + Math.max(K.elevated * C, K.noiseMargin * inp.t.noise);
+    // Air-containing: clearly below parenchyma — a cyst too small to reach the half-way level after the
+    // PSF still darkens its centre; reticulation's gaps are parenchyma.
+    darker[y] = P - K.noiseMargin * inp.t.noise;
+  }
+  const texNoise = inp.fineNoiseHu * inp.fineNoiseHu;
+  // A line thinner than the PSF keeps its mass but its contrast falls as 1/σ (peak ≈ c·t / (√(2π) σ)):
+  // the texture a reticulation must show is scaled from a sharp lung kernel to this scan's PSF.
+  const lineAttenuation = Math.min(1, PSF_REFERENCE_MM / Math.max(inp.psfSigmaMm, 1e-3));
+  // Vessels: bright structures (blood, near soft tissue) at least VESSEL_MIN_DIAMETER_MM thick in-plane (an
+  // opening), with the halo the PSF and the denoising box spread around them. Fine lines never have such a
+  // core; a band of fibrotic lung (−450…−300 HU) is not bright.
+  const coreR = Math.max(1, Math.round(VESSEL_MIN_DIAMETER_MM / 2 / ps));
+  const reachR = coreR + Math.max(1, Math.round((2 * inp.psfSigmaMm + inp.denoiseRadiusMm) / ps));
+  const vessel = new Uint8Array(bn), core = new Uint8Array(bn), brightMask = new Uint8Array(bn);
+  const morph = squareScratch(bw, bh);
+
+  const rect = (a: Int32Array | Float64Array, x: number, y: number, r: number): number => {
+    const xa = Math.max(0, x - r), xb = Math.min(bw, x + r + 1), ya = Math.max(0, y - r), yb = Math.min(bh, y + r + 1);
+    return a[yb * SW + xb]! - a[ya * SW + xb]! - a[yb * SW + xa]! + a[ya * SW + xa]!;
+  };
+
+  function classify(z: number, classMap?: Uint8Array): SliceStats {
+    const st = emptySliceStats();
+    const zi = z - box.z0;
+    const base = z * w * h, o = zi * bn;
+    const lungAt = (x: number, y: number): boolean => inp.labels[base + (box.y0 + y) * w + box.x0 + x] === LABEL.lung;
+    // vessel mask of this slice: bright voxels, opened to their thick cores, dilated by the halo
+    for (let y = 0; y < bh; y++) {
+      for (let x = 0; x < bw; x++) {
+        const i = y * bw + x;
+        brightMask[i] = lungAt(x, y) && inp.holes[o + i] === HOLE.none && inp.denoised[o + i]! > bright[y]! ? 1 : 0;
+      }
+    }
+    erodeSquare(brightMask, bw, bh, coreR, morph, core);
+    dilateSquare(core, bw, bh, reachR, morph, vessel);
+    let any = false;
+    // Summed-area tables over lung voxels.
+    for (const a of Object.values(sat)) a.fill(0, 0, SW);
+    for (let y = 0; y < bh; y++) {
+      let c = 0, dn = 0, ho = 0, dk = 0, nh = 0, el = 0, sNH = 0, sHo = 0, sAll = 0;
+      const row = (y + 1) * SW;
+      for (const a of Object.values(sat)) a[row] = 0;
+      for (let x = 0; x < bw; x++) {
+        const i = y * bw + x;
+        if (lungAt(x, y)) {
+          any = true;
+          const v = inp.denoised[o + i]!;
+          c++; sAll += v;
+          // Airway lumen (a tube) is not cyst air, even inside fibrosis.
+          if (inp.holes[o + i] === HOLE.round || (inp.holes[o + i] === HOLE.none && v < darker[y]!)) dk++;
+          if (inp.holes[o + i] !== HOLE.none) { ho++; sHo += v; }
+          else if (!vessel[i]) {
+            nh++; sNH += v;
+            if (v > dense[y]!) dn++;
+            if (v > elevated[y]!) el++;
+          }
+        }
+        const t = row + x + 1, u = t - SW;
+        sat.cnt[t] = sat.cnt[u]! + c; sat.dense[t] = sat.dense[u]! + dn; sat.hole[t] = sat.hole[u]! + ho; sat.dark[t] = sat.dark[u]! + dk; sat.nonHole[t] = sat.nonHole[u]! + nh;
+        sat.elevated[t] = sat.elevated[u]! + el; sat.sNH[t] = sat.sNH[u]! + sNH; sat.sHole[t] = sat.sHole[u]! + sHo; sat.sAll[t] = sat.sAll[u]! + sAll;
+      }
+    }
+    if (!any) return st;
+    // Fine-scale texture: squared departure of non-hole voxels from their neighbourhood mean (radius rF).
+    // A step between two smooth regions contributes only near the step, a thick vessel only at its
+    // surface; fine lines contribute throughout.
+    sat.fine.fill(0, 0, SW);
+    for (let y = 0; y < bh; y++) {
+      let e = 0;
+      const row = (y + 1) * SW;
+      sat.fine[row] = 0;
+      for (let x = 0; x < bw; x++) {
+        const i = y * bw + x;
+        if (lungAt(x, y) && inp.holes[o + i] === HOLE.none && !vessel[i]) {
+          const v = inp.denoised[o + i]!;
+          const mean = rect(sat.sAll, x, y, rF) / rect(sat.cnt, x, y, rF);
+          e += (v - mean) * (v - mean);
+        }
+        sat.fine[row + x + 1] = sat.fine[row + x + 1 - SW]! + e;
+      }
+    }
+    sliceDistances(inp.zDist, bw, bh, zi, sx, sy, sz, scratch, depth);
+    const split = splitColumn(inp.labels, base, w, box, columns);
+    const half = ps / 2;
+    for (let y = 0; y < bh; y++) {
+      const P = inp.parenchyma[box.y0 + y]!, C = contrast[y]!;
+      for (let x = 0; x < bw; x++) {
+        if (!lungAt(x, y)) continue;
+        const i = y * bw + x;
+        const v = inp.denoised[o + i]!;
+        const hl = inp.holes[o + i]!;
+        const dmm = depth[i]! - half;
+        let c: number = CLASS.normal;
+        const nh = rect(sat.nonHole, x, y, rT);
+        const rise = nh > 0 ? rect(sat.sNH, x, y, rT) / nh - P : 0;
+        if (v > P + K.consolidation * C && rect(sat.dense, x, y, rC) >= K.consolidationFill * rect(sat.cnt, x, y, rC)) {
+          c = CLASS.consolidation;
+        } else if (dmm <= HONEYCOMB_MAX_DEPTH_MM && isHoneycomb(x, y, P, C)) {
+          c = CLASS.honeycombing;
+        } else if (hl === HOLE.round || (hl === HOLE.none && v < inp.t.emphysema)) {
+          c = CLASS.emphysema;
+        } else if (nh > 0 && !vessel[i]) {
+          const spread = rect(sat.elevated, x, y, rT) / nh;
+          const fine2 = rect(sat.fine, x, y, rT) / nh;
+          const textured = fine2 >= texNoise + (lineAttenuation * K.reticTexture * C) ** 2 && fine2 >= (lineAttenuation * K.reticTextureShare * rise) ** 2;
+          DEBUG?.(base + (box.y0 + y) * w + box.x0 + x, rise / C, spread, Math.sqrt(rect(sat.fine, x, y, rT) / nh) / C, rect(sat.dark, x, y, rH) / rect(sat.cnt, x, y, rH));
+          if (rise >= K.reticMean * C && spread >= K.reticSpread && textured) c = CLASS.reticulation;
+          else if (hl === HOLE.none && v >= ggo[y]! && v <= dense[y]! && spread >= K.groundGlassSpread && rise >= ggo[y]! - P) c = CLASS.groundGlass;
+        }
+        // Accumulate.
+        st.lung++;
+        st.classes[c]!++;
+        const g = base + (box.y0 + y) * w + box.x0 + x;
+        histogram[inp.hu[g]! + 32768]!++;
+        if (classMap) classMap[g] = c + 1;
+        const fib = c === CLASS.reticulation || c === CLASS.honeycombing;
+        const right = x < split; // LPS: columns grow towards the patient's left
+        if (right) { st.rightLung++; if (fib) st.rightFibrosis++; }
+        if (fib) {
+          st.fibrosis++;
+          if (dmm <= SUBPLEURAL_DEPTH_MM) st.fibrosisSubpleural++;
+          if (c === CLASS.honeycombing && dmm <= SUBPLEURAL_DEPTH_MM) st.honeycombSubpleural++;
+          if (c === CLASS.honeycombing && hl !== HOLE.none) { st.honeycombAir++; st.honeycombAirByDepth[Math.min(DEPTH_BINS - 1, Math.floor(dmm / DEPTH_BIN_MM))]!++; }
+          if (c === CLASS.reticulation && hl === HOLE.tube && dmm <= TRACTION_MAX_DEPTH_MM) st.tractionTube++;
+        }
+        if (dmm <= SPARING_INNER_MM) {
+          const abnormal = fib || c === CLASS.groundGlass;
+          if (dmm <= SPARING_SHELL_MM) { st.shellLung++; if (abnormal) st.shellAbnormal++; }
+          else { st.innerLung++; if (abnormal) st.innerAbnormal++; }
+        }
+      }
+    }
+    return st;
+
+    /**
+     * Clustered cysts with walls: enough air holes in the window, and wall mass around them. The wall
+     * mass is counted so that no blur changes it: the excess of non-hole voxels over parenchyma plus
+     * the excess of hole voxels over air, per voxel (the PSF moves density between the two, never
+     * creates it). Emphysema, whose holes have no walls, comes out near zero.
+     */
+    function isHoneycomb(x: number, y: number, P: number, C: number): boolean {
+      const cnt = rect(sat.cnt, x, y, rH), holes = rect(sat.hole, x, y, rH);
+      if (rect(sat.dark, x, y, rH) < K.honeycombAir * cnt) return false;
+      const nh = rect(sat.nonHole, x, y, rH);
+      const wall = (rect(sat.sNH, x, y, rH) - nh * P + rect(sat.sHole, x, y, rH) - holes * inp.t.air) / (nh + holes);
+      return wall >= K.honeycombWall * C;
+    }
+  }
+  return { classify, histogram };
+}
+
+export function emptySliceStats(): SliceStats {
+  return {
+    lung: 0, classes: [0, 0, 0, 0, 0, 0], fibrosis: 0, fibrosisSubpleural: 0, honeycombSubpleural: 0, honeycombAir: 0,
+    honeycombAirByDepth: new Array<number>(DEPTH_BINS).fill(0), tractionTube: 0, shellLung: 0, shellAbnormal: 0, innerLung: 0, innerAbnormal: 0, rightLung: 0, rightFibrosis: 0,
+  };
+}
+
+/**
+ * The column (box coordinates) separating the right lung from the left on one slice: the one with the
+ * least lung in the middle third of the lungs' extent (the mediastinum, or the anterior junction line).
+ * Assumes the standard axial orientation (rows along patient +x, DICOM LPS).
+ */
+function splitColumn(labels: Uint8Array, base: number, w: number, box: Box3, columns: Int32Array): number {
+  const bw = box.x1 - box.x0 + 1;
+  columns.fill(0);
+  for (let y = box.y0; y <= box.y1; y++) {
+    const o = base + y * w + box.x0;
+    for (let x = 0; x < bw; x++) if (labels[o + x] === LABEL.lung) columns[x]!++;
+  }
+  let x0 = bw, x1 = -1;
+  for (let x = 0; x < bw; x++) if (columns[x]) { if (x < x0) x0 = x; x1 = x; }
+  if (x1 < 0) return bw >> 1;
+  const a = x0 + Math.floor((x1 - x0) / 3), b = x1 - Math.floor((x1 - x0) / 3);
+  const mid = (x0 + x1) / 2;
+  let best = a, bestCount = Infinity;
+  for (let x = a; x <= b; x++) {
+    const c = columns[x]!;
+    if (c < bestCount || (c === bestCount && Math.abs(x - mid) < Math.abs(best - mid))) { best = x; bestCount = c; }
+  }
+  return best;
+}

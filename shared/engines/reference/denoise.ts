@@ -1,0 +1,70 @@
+/**
+ * Denoised lung density (docs/reference-engine.md, "Denoised density"): the mean of the lung voxels in a
+ * (2r+1)² × (2rz+1) box around each lung voxel — a normalised box filter, so the chest wall and the
+ * mediastinum never leak into the pleural voxels. The box radius comes from the measured noise
+ * (scan-physics.ts). Separable running sums: a constant cost per voxel whatever the radius. Only the lungs'
+ * bounding box is filtered, one slice at a time, with a ring of 2rz+1 slices of partial sums.
+ */
+import { LABEL } from './body.js';
+
+export type Box3 = { x0: number; y0: number; z0: number; x1: number; y1: number; z1: number };
+
+/**
+ * @returns the denoised density (HU, int16) of every voxel of `box`, lung voxels only (others 0);
+ *   layout ((z − z0) · bh + (y − y0)) · bw + (x − x0).
+ */
+export function denoiseLung(hu: Int16Array, labels: Uint8Array, w: number, h: number, box: Box3, r: number, rz: number): Int16Array {
+  const bw = box.x1 - box.x0 + 1, bh = box.y1 - box.y0 + 1, bd = box.z1 - box.z0 + 1;
+  const bn = bw * bh;
+  const out = new Int16Array(bn * bd);
+  const ring = 2 * rz + 1;
+  const sums = Array.from({ length: ring }, () => new Float64Array(bn));
+  const counts = Array.from({ length: ring }, () => new Float64Array(bn));
+  const rowS = new Float64Array(bn), rowC = new Float64Array(bn);
+  const planar = (z: number, S: Float64Array, C: Float64Array): void => {
+    if (z < box.z0 || z > box.z1) { S.fill(0); C.fill(0); return; }
+    const base = z * w * h;
+    // along x
+    for (let y = 0; y < bh; y++) {
+      const src = base + (box.y0 + y) * w + box.x0;
+      const o = y * bw;
+      let s = 0, c = 0;
+      for (let x = -r; x < bw + r; x++) {
+        const a = x + r;
+        if (a < bw && labels[src + a] === LABEL.lung) { s += hu[src + a]!; c++; }
+        const b = x - r - 1;
+        if (b >= 0 && labels[src + b] === LABEL.lung) { s -= hu[src + b]!; c--; }
+        if (x >= 0 && x < bw) { rowS[o + x] = s; rowC[o + x] = c; }
+      }
+    }
+    // along y
+    for (let x = 0; x < bw; x++) {
+      let s = 0, c = 0;
+      for (let y = -r; y < bh + r; y++) {
+        const a = y + r;
+        if (a < bh) { s += rowS[a * bw + x]!; c += rowC[a * bw + x]!; }
+        const b = y - r - 1;
+        if (b >= 0) { s -= rowS[b * bw + x]!; c -= rowC[b * bw + x]!; }
+        if (y >= 0 && y < bh) { S[y * bw + x] = s; C[y * bw + x] = c; }
+      }
+    }
+  };
+  for (let k = 0; k < ring - 1; k++) planar(box.z0 - rz + k, sums[k]!, counts[k]!);
+  for (let z = box.z0; z <= box.z1; z++) {
+    const slot = (z + rz - (box.z0 - rz)) % ring;
+    planar(z + rz, sums[slot]!, counts[slot]!);
+    const base = z * w * h;
+    const o = (z - box.z0) * bn;
+    for (let y = 0; y < bh; y++) {
+      const src = base + (box.y0 + y) * w + box.x0;
+      for (let x = 0; x < bw; x++) {
+        if (labels[src + x] !== LABEL.lung) continue;
+        const i = y * bw + x;
+        let s = 0, c = 0;
+        for (let k = 0; k < ring; k++) { s += sums[k]![i]!; c += counts[k]![i]!; }
+        out[o + i] = Math.round(s / c);
+      }
+    }
+  }
+  return out;
+}
