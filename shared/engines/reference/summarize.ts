@@ -108,7 +108,7 @@ export function summarize(s: SummaryInput): AnalysisResult {
   }
   if (lungSlices.length && first === 0) flags.push('lung reaches the first slice: the apices may be cut off');
   if (lungSlices.length && last === d - 1) flags.push('lung reaches the last slice: the bases may be cut off');
-  if (mask.airwayVoxels === 0) flags.push('trachea not identified: large-airway air may be counted as lung');
+  if (mask.airwayVoxels === 0) flags.push('central airways not tracked inside the lungs: if the trachea is a separate air region it was excluded as such; otherwise large-airway air may be counted as lung');
   if (mask.excluded.flat > 0) flags.push(`${mask.excluded.flat} mL of air in flat slabs outside the lungs excluded (patient table or mattress)`);
   if (mask.excluded.small > 0) flags.push(`${mask.excluded.small} mL of air in small regions away from the lungs excluded (gut or oesophageal gas)`);
   for (const [k, ok] of Object.entries(physics.measured)) if (!ok) flags.push(`${k} reference could not be measured on this scan; a nominal value was used`);
