@@ -69,9 +69,12 @@ describe('graceful shutdown of a worker process, and its /metrics port', () => {
       const id = (await post(api.url!, '/v1/cases', TOKENS.orderer, orderBody('ORD-OPS-TERM', 'MRN-OPS-1'))).body.id as string;
       await until('the case to be analysing', async () => (await api.store.get(id)).status === 'analyzing', 90_000, 5);
 
-      // The worker-only process serves its own metrics: the retrieve stage it just ran is there.
-      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-      expect(metrics).toMatch(/ildflow_stage_duration_seconds_count\{stage="retrieve",outcome="ok"\} 1/);
+      // The worker-only process serves its own metrics: the retrieve stage it just ran is there. The stage's
+      // duration is observed when its handler returns, just after it moved the case on, so poll briefly.
+      const retrieveOk = /ildflow_stage_duration_seconds_count\{stage="retrieve",outcome="ok"\} 1/;
+      let metrics = '';
+      await until('the retrieve stage in /metrics', async () => retrieveOk.test((metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text())), 5_000, 5);
+      expect(metrics).toMatch(retrieveOk);
       expect(metrics).toMatch(/# TYPE ildflow_stage_failures_total counter/);
       expect(metrics).not.toMatch(/MRN-OPS-1|OPS\^TEST/);
 
