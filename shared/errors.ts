@@ -37,6 +37,12 @@ export class ValidationFailed extends AppError {
     super(detail);
   }
 }
+/** A request URI that is not valid percent-encoded UTF-8 (RFC 3986 §2.1; WHATWG URL "percent-decode"). */
+export class MalformedUri extends AppError {
+  readonly status = 400;
+  readonly slug = 'malformed-uri';
+  readonly title = 'Request URI is malformed';
+}
 export class Unauthenticated extends AppError {
   readonly status = 401;
   readonly slug = 'unauthenticated';

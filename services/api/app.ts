@@ -11,6 +11,7 @@ import { billingRoutes } from './billing/routes.js';
 import { casesRoutes } from './cases/routes.js';
 import type { ApiDeps } from './deps.js';
 import { healthRoutes } from './health/routes.js';
+import { refuseMalformedPath } from './malformed-uri.js';
 import { httpMetrics } from './metrics.js';
 import { mount } from './mount.js';
 import { openApiDocument } from './openapi.js';
@@ -27,7 +28,7 @@ export function createApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple'); // no nested objects from a query string: every parameter is a plain string
-  app.use(traceRequests, securityHeaders, httpMetrics(deps.metrics, deps.pipeline));
+  app.use(traceRequests, securityHeaders, httpMetrics(deps.metrics, deps.pipeline), refuseMalformedPath);
   app.use(authFailureThrottle(deps.config.ILDFLOW_AUTH_FAILURES_PER_MINUTE));
   // Size limit before parsing (DESIGN.md §6); JSON only, so a form or text body is a 400 from the schema.
   app.use(express.json({ limit: deps.config.ILDFLOW_BODY_LIMIT, strict: true }));

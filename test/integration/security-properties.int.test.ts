@@ -1,10 +1,12 @@
 /**
  * Property-based tests of the API's input handling (issue 7, fast-check): arbitrary JSON and near-valid
  * mutations of valid bodies, sent to the real app, are always answered 2xx or a 4xx problem+json (never
- * 500, never a hang: each request has a deadline), and a valid body is always accepted.
+ * 500, never a hang: each request has a deadline), and a valid body is always accepted. A path with a
+ * malformed percent-encoding, on any route, is a 400 problem and no error in the logs (issue 11, F7).
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROUTES } from '../../services/api/route-table.js';
 import { startApi, type Harness, type UserKey } from '../helpers/api-harness.js';
 
 type Json = unknown;
@@ -105,5 +107,60 @@ describe('API bodies under arbitrary input', () => {
       }),
       { numRuns: 40 },
     );
+  });
+});
+
+/** RFC 3986 §2.1: `%` must be followed by two hex digits; decodeURIComponent also refuses bytes that are not UTF-8. */
+const MALFORMED = ['%', '%Z', '%ZZ', '%4', '%E0%A4%A', '%C3', '%FF', '%ED%A0%80', '%C0%AF', 'a%2', '%u0041'];
+
+describe('API paths with a malformed percent-encoding', () => {
+  let h: Harness;
+  beforeAll(async () => void (h = await startApi()));
+  afterAll(async () => h?.close());
+
+  const errorLogs = () => h.logLines.filter((l) => (JSON.parse(l) as { level: number }).level >= 50);
+
+  async function expectMalformed(method: string, path: string, as?: UserKey) {
+    const res = await h.call(method, path, { as, ...(method === 'POST' ? { body: {} } : {}) });
+    expect(res.status, `${method} ${path}: ${res.text}`).toBe(400);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(res.json).toMatchObject({ status: 400, type: 'https://ildflow.dev/problems/malformed-uri' });
+  }
+
+  it('answers GET /v1/cases/%ZZ without a token 400 problem+json and logs no error or stack', async () => {
+    const before = h.logLines.length;
+    await expectMalformed('GET', '/v1/cases/%ZZ');
+    expect(errorLogs()).toEqual([]);
+    expect(h.logLines.slice(before).join('')).not.toContain('stack');
+  });
+
+  const routes = Object.values(ROUTES).flatMap((spec) => {
+    const params = spec.path.match(/\{[A-Za-z]+\}/g) ?? [];
+    // Every parameter malformed; a route without one gets a malformed last segment (then no route matches).
+    const paths = params.length ? params.map((p) => spec.path.replace(/\{[A-Za-z]+\}/g, (q) => (q === p ? '%ZZ' : 'c-1'))) : [`${spec.path}/%ZZ`];
+    return paths.map((path) => [spec.method.toUpperCase(), path] as const);
+  });
+  routes.push(['GET', '/admin/queues/api/queues/%ZZ']);
+
+  it.each(routes)('%s %s with a malformed parameter is a 400 problem, with and without a token', async (method, path) => {
+    await expectMalformed(method, path);
+    await expectMalformed(method, path, 'admin');
+    expect(errorLogs()).toEqual([]);
+  });
+
+  it('any malformed percent-encoding anywhere in a route path is a 400 problem, never a 500', async () => {
+    const before = fc.stringMatching(/^[A-Za-z0-9._~-]{0,12}$/);
+    // What follows starts with a non-hex character, so it cannot complete a cut escape (`a%2` + `0` is `a%20`).
+    const after = fc.stringMatching(/^([G-Zg-z._~-][A-Za-z0-9._~-]{0,11})?$/);
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...routes), fc.constantFrom(...MALFORMED), before, after, async ([method, path], bad, pre, post) => {
+        const at = path.replace('%ZZ', `${pre}${bad}${post}`);
+        const res = await h.call(method, at, { as: 'admin', ...(method === 'POST' ? { body: {} } : {}) });
+        expect(res.status, `${method} ${at}: ${res.text}`).toBe(400);
+        expect(res.json).toMatchObject({ type: 'https://ildflow.dev/problems/malformed-uri' });
+      }),
+      { numRuns: 150 },
+    );
+    expect(errorLogs()).toEqual([]);
   });
 });
