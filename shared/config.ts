@@ -74,7 +74,8 @@ const Env = z
     ILDFLOW_JOB_LOCK_SECONDS: z.coerce.number().int().min(2).max(3600).default(60),
     /** On SIGTERM, running jobs may finish for this long; then they are cancelled and retried elsewhere. */
     ILDFLOW_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(30),
-    /** 401 answers per client address and minute before the API answers 429 (DESIGN.md §6). */
+    /** Bad presentations of one bearer token from one client address per minute before that token gets 429
+     *  (DESIGN.md §6; valid tokens and the health checks are never throttled: services/api/auth-throttle.ts). */
     ILDFLOW_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
     /** When set, /metrics needs this bearer token (DESIGN.md §5: metrics may be restricted). */
     ILDFLOW_METRICS_TOKEN: z.string().min(16).optional(),

@@ -29,7 +29,7 @@ export function createApp(deps: ApiDeps): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple'); // no nested objects from a query string: every parameter is a plain string
   app.use(traceRequests, securityHeaders, httpMetrics(deps.metrics, deps.pipeline), refuseMalformedPath);
-  app.use(authFailureThrottle(deps.config.ILDFLOW_AUTH_FAILURES_PER_MINUTE));
+  app.use(authFailureThrottle(deps.config.ILDFLOW_AUTH_FAILURES_PER_MINUTE)); // consulted by `authenticate` for bad tokens only
   // Size limit before parsing (DESIGN.md §6); JSON only, so a form or text body is a 400 from the schema.
   app.use(express.json({ limit: deps.config.ILDFLOW_BODY_LIMIT, strict: true }));
 

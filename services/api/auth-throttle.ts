@@ -1,39 +1,69 @@
 /**
- * Slows repeated authentication failures (DESIGN.md §6): after `maxFailures` 401 answers to one client
- * address within a minute, further requests from it get 429 with Retry-After until the minute is over.
- * Tokens are 256-bit random values, so this is not what keeps them secret; it keeps a misconfigured
- * client or a scanner from flooding the audit trail and the logs. In memory, per API process, with a
- * bounded number of tracked addresses so the tracker itself cannot be used to exhaust memory.
+ * Slows a client that keeps presenting the same bad bearer token (DESIGN.md §6): after `maxFailures` bad
+ * presentations of one token from one client address within a minute, that token from that address gets
+ * 429 with Retry-After until the minute is over. Tokens are 256-bit random values, so this is not what
+ * keeps them secret; it keeps a misconfigured client or a scanner retrying a stale token from hammering
+ * the API.
+ *
+ * The key is (address, token fingerprint), never the address alone: behind a TLS proxy every client has
+ * the proxy's address, and a per-address lock would let one client with a stale token lock out the whole
+ * hospital (issue 11). Only bad tokens are counted or refused — "a throttle never locks out valid
+ * credentials or the health checks" (DESIGN.md §6): a valid token is never slowed, nor a request without a
+ * token (nothing was guessed), nor the public routes (they never reach authentication). In memory, per API
+ * process, with a bounded number of tracked keys so the tracker itself cannot be used to exhaust memory;
+ * the fingerprint is a truncated SHA-256, so no presented token (a mistyped real one) is kept.
  */
-import type { RequestHandler } from 'express';
-import { TooManyRequests } from '../../shared/errors.js';
-import { clientIp } from './context.js';
+import { createHash } from 'node:crypto';
+import type { RequestHandler, Response } from 'express';
 
 const WINDOW_MS = 60_000;
 const MAX_TRACKED = 10_000;
 
-export function authFailureThrottle(maxFailures: number, clock: () => number = Date.now): RequestHandler {
+export type AuthFailures = Readonly<{
+  /** Seconds until `key` may try again, or null when it is not throttled. */
+  retryAfterSeconds(key: string): number | null;
+  /** Counts one bad token for `key`. */
+  record(key: string): void;
+}>;
+
+/** The throttle key of a bad token presented from `ip`. */
+export function failureKey(ip: string, token: string): string {
+  return `${ip} ${createHash('sha256').update(token).digest('base64url').slice(0, 22)}`;
+}
+
+export function createAuthFailures(maxFailures: number, clock: () => number = Date.now): AuthFailures {
   const failures = new Map<string, { since: number; count: number }>();
-  return (req, res, next) => {
-    const ip = clientIp(req) ?? 'unknown';
-    const now = clock();
-    const seen = failures.get(ip);
-    if (seen && now - seen.since >= WINDOW_MS) failures.delete(ip);
-    const current = failures.get(ip);
-    if (current && current.count >= maxFailures) {
-      res.setHeader('Retry-After', String(Math.ceil((current.since + WINDOW_MS - now) / 1000)));
-      return next(new TooManyRequests(`too many failed authentications from this address; try again later`));
-    }
-    res.on('finish', () => {
-      if (res.statusCode !== 401) return;
-      const entry = failures.get(ip);
-      if (entry) entry.count++;
-      else {
-        // Map iteration is insertion order: the first key is the oldest window.
-        if (failures.size >= MAX_TRACKED) failures.delete(failures.keys().next().value!);
-        failures.set(ip, { since: clock(), count: 1 });
-      }
-    });
+  const current = (key: string, now: number) => {
+    const seen = failures.get(key);
+    if (seen && now - seen.since >= WINDOW_MS) failures.delete(key);
+    return failures.get(key);
+  };
+  return {
+    retryAfterSeconds(key) {
+      const now = clock();
+      const seen = current(key, now);
+      return seen && seen.count >= maxFailures ? Math.ceil((seen.since + WINDOW_MS - now) / 1000) : null;
+    },
+    record(key) {
+      const now = clock();
+      const seen = current(key, now);
+      if (seen) return void seen.count++;
+      // Map iteration is insertion order: the first key is the oldest window.
+      if (failures.size >= MAX_TRACKED) failures.delete(failures.keys().next().value!);
+      failures.set(key, { since: now, count: 1 });
+    },
+  };
+}
+
+/** Makes the app's failure tracker available to `authenticate` (services/api/auth.ts) for this request. */
+export function authFailureThrottle(maxFailures: number, clock: () => number = Date.now): RequestHandler {
+  const failures = createAuthFailures(maxFailures, clock);
+  return (_req, res, next) => {
+    res.locals.authFailures = failures;
     next();
   };
+}
+
+export function authFailuresOf(res: Response): AuthFailures | undefined {
+  return res.locals.authFailures as AuthFailures | undefined;
 }

@@ -1,11 +1,14 @@
 /**
  * Bearer-token authentication (RFC 6750) and role authorization from the route table.
  * 401 with `WWW-Authenticate: Bearer` when no or a bad token is presented (§3, §3.1 `invalid_token`),
+ * 429 with Retry-After when the same bad token keeps coming from one address (auth-throttle.ts),
  * 403 with `error="insufficient_scope"` when the user's roles do not include the route's.
  */
 import type { RequestHandler } from 'express';
 import type { UserDirectory } from '../../shared/auth/users.js';
-import { Forbidden, Unauthenticated } from '../../shared/errors.js';
+import { Forbidden, TooManyRequests, Unauthenticated } from '../../shared/errors.js';
+import { authFailuresOf, failureKey } from './auth-throttle.js';
+import { clientIp } from './context.js';
 import { isAllowed, type RouteSpec } from './route-table.js';
 
 const REALM = 'Bearer realm="ildflow"';
@@ -25,6 +28,15 @@ export function authenticate(users: UserDirectory): RequestHandler {
     }
     const user = users.authenticate(token);
     if (!user) {
+      // Checked only once the token is known to be bad, so a valid token is never throttled.
+      const failures = authFailuresOf(res);
+      const key = failureKey(clientIp(req) ?? 'unknown', token);
+      const wait = failures?.retryAfterSeconds(key);
+      if (wait) {
+        res.setHeader('Retry-After', String(wait)); // RFC 9110 §10.2.3, RFC 6585 §4
+        return next(new TooManyRequests('this bearer token failed too often from this address; try again later'));
+      }
+      failures?.record(key);
       res.setHeader('WWW-Authenticate', `${REALM}, error="invalid_token"`);
       return next(new Unauthenticated('the bearer token is not valid'));
     }

@@ -131,20 +131,44 @@ describe('API security', () => {
     expect(res.json).toMatchObject({ status: 413 });
   });
 
-  it('slows repeated authentication failures from one address: 429 with Retry-After after the limit', async () => {
+  it('slows a client that repeats a bad token: 429 with Retry-After after the limit, for that token from that address', async () => {
     const server = createApp({ ...h.deps, config: { ...h.deps.config, ILDFLOW_AUTH_FAILURES_PER_MINUTE: 5 } }).listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      const get = (token: string) => fetch(`${base}/v1/me`, { headers: { authorization: `Bearer ${token}` } });
-      expect((await get(h.tokens.admin)).status).toBe(200);
-      for (let i = 0; i < 5; i++) expect((await get(`bad-${i}`)).status).toBe(401);
-      const slowed = await get('bad-6');
+      const get = (path: string, token?: string, headers: Record<string, string> = {}) =>
+        fetch(`${base}${path}`, { headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+      for (let i = 0; i < 5; i++) expect((await get('/v1/me', 'stale-token')).status).toBe(401);
+      const slowed = await get('/v1/me', 'stale-token');
       expect(slowed.status).toBe(429);
       expect(slowed.headers.get('content-type')).toMatch(/application\/problem\+json/);
       expect(Number(slowed.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(Number(slowed.headers.get('retry-after'))).toBeLessThanOrEqual(60);
-      expect((await get(h.tokens.admin)).status).toBe(429); // the address is slowed, whatever it presents next
+      expect((await get('/v1/cases?limit=1', 'stale-token')).status).toBe(429); // the same token on another route
+      // Without ILDFLOW_TRUST_PROXY a forwarded address is the client's own claim: it buys no fresh budget.
+      expect((await get('/v1/me', 'stale-token', { 'x-forwarded-for': '10.9.8.7' })).status).toBe(429);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('never throttles a valid token, a request without one, or the health checks, whatever another client on the same address sends', async () => {
+    // Behind a TLS proxy every client has the proxy's address: one client's bad token must not lock out the others.
+    const server = createApp({ ...h.deps, config: { ...h.deps.config, ILDFLOW_AUTH_FAILURES_PER_MINUTE: 3 } }).listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const get = (path: string, token?: string) => fetch(`${base}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+      for (let i = 0; i < 10; i++) await get('/v1/me', 'a-bad-client');
+      expect((await get('/v1/me', 'a-bad-client')).status).toBe(429);
+      for (const [path, who] of [['/v1/me', 'admin'], ['/v1/review/queue', 'radiologist'], ['/v1/cases?limit=1', 'orderer']] as const)
+        expect((await get(path, h.tokens[who])).status, `${who} ${path}`).toBe(200);
+      for (const path of ['/healthz', '/readyz']) {
+        expect((await get(path)).status, path).toBe(200);
+        expect((await get(path, 'a-bad-client')).status, `${path} with the bad token`).toBe(200);
+      }
+      expect((await get('/v1/me')).status, 'no token: 401, not 429').toBe(401);
+      expect((await get('/v1/me', 'another-clients-stale-token')).status, 'another bad token: still its own 401').toBe(401);
     } finally {
       await new Promise((r) => server.close(r));
     }
