@@ -16,7 +16,9 @@ export type ApiDeps = Readonly<{
   pipeline: Pick<Pipeline, 'enqueue' | 'depths'> & Partial<Pick<Pipeline, 'queues'>>;
   logger: Logger;
   metrics: Registry;
+  /** Readiness: PING on the connection the API already holds. */
   pingRedis(): Promise<void>;
+  /** Readiness: the image source answers (QIDO-RS, C-ECHO, the folder); /readyz reuses its outcome for a few seconds. */
   pacsReady(): Promise<void>;
   advisoriesFor: typeof advisoriesFor;
   /**

@@ -14,7 +14,7 @@ import { createLogger, type Logger } from '../../shared/logger.js';
 import { createMetrics } from '../../shared/metrics.js';
 import { createImageSource } from '../../shared/pacs/create-source.js';
 import { QUEUE, createPipeline, type QueueName } from '../../shared/queues.js';
-import { connectRedis, pingRedis } from '../../shared/redis.js';
+import { connectRedis, pingConnection, pingRedis } from '../../shared/redis.js';
 import { createCaseStore } from '../../shared/store/case-store.js';
 import { createApp } from '../api/app.js';
 import { startOrthancPoller } from '../api/triggers/orthanc-poller.js';
@@ -105,7 +105,7 @@ export async function openRuntime(
       pipeline,
       logger,
       metrics: metrics.registry,
-      pingRedis: () => pingRedis(config.REDIS_URL),
+      pingRedis: () => pingConnection(redis), // the runtime's connection: a probe opens none of its own
       pacsReady: () => source.ping(),
       // The configured payer advisory table (ILDFLOW_PAYER_ADVISORIES_FILE), shown when a case is created.
       advisoriesFor: (coverage) => advisoriesFor(coverage, config.payerAdvisories),

@@ -9,29 +9,66 @@ import { sendProblem } from '../problem.js';
 export const healthz: RequestHandler = (_req, res) => void res.json({ status: 'ok' });
 
 const CHECK_TIMEOUT_MS = 2000;
-async function check(fn: () => Promise<void>): Promise<string> {
+/**
+ * How long one PACS check answers for every /readyz. The route is public and the check is an authenticated
+ * QIDO-RS request (or a C-ECHO): a flood of probes, or of anonymous callers, makes at most one PACS
+ * request per interval. Shorter than a Kubernetes probe's default period (10 s), so readiness still follows.
+ */
+export const PACS_CHECK_REUSE_MS = 5000;
+
+/** A check's outcome; `reason` (which may name a peer URL) goes to the log, never into the answer. */
+type Outcome = Readonly<{ ok: true } | { ok: false; reason: string }>;
+
+async function check(fn: () => Promise<void>): Promise<Outcome> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS)));
   try {
     await Promise.race([fn(), timeout]);
-    return 'ok';
+    return { ok: true };
   } catch (err) {
-    return `failed: ${(err as Error).message}`;
+    return { ok: false, reason: (err as Error).message };
   } finally {
     clearTimeout(timer);
   }
 }
 
-/** GET /readyz: Redis and the PACS answer; 503 problem with each check's outcome otherwise. */
-export const readyz =
-  (deps: Pick<ApiDeps, 'pingRedis' | 'pacsReady' | 'clock'>): RequestHandler =>
-  async (req, res) => {
-    const [redis, pacs] = await Promise.all([check(deps.pingRedis), check(deps.pacsReady)]);
-    const checks = { redis, pacs };
-    const checkedAt = (deps.clock ?? (() => new Date()))().toISOString();
-    if (redis === 'ok' && pacs === 'ok') return void res.json({ status: 'ready', checks, checkedAt });
+/** The outcome of `run`, reused for `ms` after it started; callers meanwhile share the one in flight. */
+function reusedFor(ms: number, now: () => number, run: () => Promise<Outcome>): () => Promise<Outcome> {
+  let last: { at: number; outcome: Promise<Outcome> } | null = null;
+  return () => {
+    const t = now();
+    if (!last || t - last.at >= ms) last = { at: t, outcome: run() };
+    return last.outcome;
+  };
+}
+
+/**
+ * GET /readyz: Redis and the PACS answer; 503 problem otherwise. Each check says only `ok` or `failed`
+ * (DESIGN.md §6: peer URLs never appear in API answers); why it failed is logged at warn when a failure
+ * starts or its reason changes, so a flood of probes during an outage does not flood the log.
+ */
+export const readyz = (deps: Pick<ApiDeps, 'pingRedis' | 'pacsReady' | 'clock' | 'logger'>): RequestHandler => {
+  const clock = deps.clock ?? (() => new Date());
+  const pacsCheck = reusedFor(PACS_CHECK_REUSE_MS, () => clock().getTime(), () => check(deps.pacsReady));
+  const lastReason = new Map<string, string>();
+  const note = (name: string, o: Outcome) => {
+    const reason = o.ok ? 'ok' : o.reason;
+    if (lastReason.get(name) === reason) return;
+    if (o.ok) {
+      if (lastReason.has(name)) deps.logger.info({ check: name }, 'readiness check recovered');
+    } else deps.logger.warn({ check: name, reason: o.reason }, 'readiness check failed');
+    lastReason.set(name, reason);
+  };
+  return async (req, res) => {
+    const [redis, pacs] = await Promise.all([check(deps.pingRedis), pacsCheck()]);
+    note('redis', redis);
+    note('pacs', pacs);
+    const checks = { redis: redis.ok ? 'ok' : 'failed', pacs: pacs.ok ? 'ok' : 'failed' };
+    const checkedAt = clock().toISOString();
+    if (redis.ok && pacs.ok) return void res.json({ status: 'ready', checks, checkedAt });
     sendProblem(res, { type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'a dependency is not ready', instance: req.path, checks, checkedAt });
   };
+};
 
 const sha = (s: string) => createHash('sha256').update(s).digest();
 
