@@ -33,6 +33,20 @@ describe('loadConfig', () => {
     expect(loadConfig({ ILDFLOW_USERS_FILE: 'u.json' }, { pacsRequired: false }).ILDFLOW_PACS).toBeUndefined();
   });
 
+  it.each(['loopback', '10.0.0.5', '10.0.0.0/8, fd00::/8', 'loopback,uniquelocal', '::1'])('accepts ILDFLOW_TRUST_PROXY=%j', (v) => {
+    expect(loadConfig({ ...base, ILDFLOW_TRUST_PROXY: v }).ILDFLOW_TRUST_PROXY).toBe(v);
+  });
+
+  it.each(['true', '1', '*', '10.0.0.0/33', '10.0.0.1/8/2', 'proxy.example', 'loopback,'])('refuses ILDFLOW_TRUST_PROXY=%j (any client could claim an address)', (v) => {
+    expect(() => loadConfig({ ...base, ILDFLOW_TRUST_PROXY: v })).toThrow(/ILDFLOW_TRUST_PROXY/);
+  });
+
+  it('trusts no proxy and sets the cookie Secure by the request by default', () => {
+    const c = loadConfig(base);
+    expect(c.ILDFLOW_TRUST_PROXY).toBeUndefined();
+    expect(c.ILDFLOW_COOKIE_SECURE).toBe('auto');
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ ...base, ILDFLOW_PORT: '' }).ILDFLOW_PORT).toBe(8080);
   });

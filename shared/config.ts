@@ -4,6 +4,7 @@
  * process.env.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigInvalid } from './errors.js';
@@ -13,6 +14,25 @@ const PacsUrl = z.string().refine((u) => /^(https?:\/\/|dicom:\/\/|file:\/\/)/.t
   message: 'must be http(s)://host/dicom-web, dicom://AET@host:port?… or file:///dir',
 });
 
+/**
+ * One trusted proxy: an IP address, a CIDR block, or one of the names express's `trust proxy` knows
+ * (`loopback`, `linklocal`, `uniquelocal`). `true` and hop counts are refused: they would believe an
+ * X-Forwarded-For or X-Forwarded-Proto that any client can write.
+ */
+function isProxyAddress(item: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(item)) return true;
+  const [ip, bits, extra] = item.split('/');
+  const family = isIP(ip ?? '');
+  if (!family || extra !== undefined) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}
+
+const TrustProxy = z
+  .string()
+  .refine((v) => v.split(',').every((item) => isProxyAddress(item.trim())), {
+    message: 'must be a comma-separated list of proxy addresses or CIDR blocks (or loopback, linklocal, uniquelocal)',
+  });
+
 const Env = z
   .object({
     REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be redis://host:port[/db]').default('redis://127.0.0.1:6379'),
@@ -20,6 +40,14 @@ const Env = z
     ILDFLOW_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/).default('ildflow'),
     ILDFLOW_PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(8080),
     ILDFLOW_HOST: z.string().min(1).default('127.0.0.1'),
+    /**
+     * The TLS-terminating proxies in front of the API (docs/security.md). A request from one of them is taken
+     * to come from the X-Forwarded-For client (throttle, audit) over the X-Forwarded-Proto protocol (the
+     * dashboard cookie's Secure); unset: the socket's address and protocol, whatever the headers say.
+     */
+    ILDFLOW_TRUST_PROXY: TrustProxy.optional(),
+    /** `auto`: the dashboard cookie is Secure when the request came over TLS; `always`: on every answer. */
+    ILDFLOW_COOKIE_SECURE: z.enum(['auto', 'always']).default('auto'),
     ILDFLOW_DATA_DIR: z.string().min(1).default('./var'),
     ILDFLOW_PACS: PacsUrl.optional(),
     ILDFLOW_PACS_AUTH: z
@@ -62,6 +90,9 @@ const Env = z
     /** Bound on one engine analysis, polling included (issue #4); past it the engine is aborted or killed
      *  and the attempt fails as retryable. 600 s covers a 600-slice study on a busy external engine. */
     ILDFLOW_ENGINE_TIMEOUT_SECONDS: z.coerce.number().positive().max(24 * 3600).default(600),
+    /** Threads of one reference-engine analysis (issue #10); 0 = every core the process may use. With
+     *  ILDFLOW_ANALYZE_CONCURRENCY above 1, set it to cores ÷ concurrency. Results never depend on it. */
+    ILDFLOW_ENGINE_THREADS: z.coerce.number().int().min(0).max(64).default(0),
     ILDFLOW_ANALYZE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
     ILDFLOW_RETRIEVE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
     /** Request body limit of the API, in bytes. */

@@ -28,6 +28,9 @@ export function createApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple'); // no nested objects from a query string: every parameter is a plain string
+  // X-Forwarded-For / -Proto (RFC 7239's de-facto predecessors) are believed only from the configured proxies:
+  // req.ip (throttle, audit) and req.secure (the dashboard cookie) then describe the client, not the proxy.
+  app.set('trust proxy', deps.config.ILDFLOW_TRUST_PROXY ?? false);
   app.use(traceRequests, securityHeaders, httpMetrics(deps.metrics, deps.pipeline), refuseMalformedPath);
   app.use(authFailureThrottle(deps.config.ILDFLOW_AUTH_FAILURES_PER_MINUTE)); // consulted by `authenticate` for bad tokens only
   // Size limit before parsing (DESIGN.md §6); JSON only, so a form or text body is a 400 from the schema.
@@ -37,7 +40,12 @@ export function createApp(deps: ApiDeps): Express {
   app.use(reviewUiRoutes(deps.users)); // the review web page at /review (DESIGN.md §1)
   // The admins' queue dashboard (bull-board) at /admin/queues, entered with a session cookie (admin/dashboard.ts).
   if (deps.pipeline.queues) {
-    const dashboard = createDashboard({ users: deps.users, queues: Object.values(deps.pipeline.queues), clock: deps.clock });
+    const dashboard = createDashboard({
+      users: deps.users,
+      queues: Object.values(deps.pipeline.queues),
+      clock: deps.clock,
+      secureCookie: deps.config.ILDFLOW_COOKIE_SECURE ?? 'auto',
+    });
     const session = express.Router();
     mount(session, deps.users, 'dashboardSession', dashboard.openSession);
     app.use(session, dashboard.router);

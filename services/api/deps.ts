@@ -9,7 +9,11 @@ import type { Pipeline } from '../../shared/queues.js';
 import type { CaseStore } from '../../shared/store/case-store.js';
 
 export type ApiDeps = Readonly<{
-  config: Pick<Config, 'ILDFLOW_BODY_LIMIT' | 'ILDFLOW_CLAIM_LEASE_MINUTES' | 'ILDFLOW_DATA_DIR' | 'ILDFLOW_METRICS_TOKEN' | 'ILDFLOW_AUTH_FAILURES_PER_MINUTE'>;
+  config: Pick<
+    Config,
+    'ILDFLOW_BODY_LIMIT' | 'ILDFLOW_CLAIM_LEASE_MINUTES' | 'ILDFLOW_DATA_DIR' | 'ILDFLOW_METRICS_TOKEN' | 'ILDFLOW_AUTH_FAILURES_PER_MINUTE' | 'ILDFLOW_TRUST_PROXY'
+  > &
+    Partial<Pick<Config, 'ILDFLOW_COOKIE_SECURE'>>;
   store: CaseStore;
   users: UserDirectory;
   /** `depths` feeds the queue gauge on each /metrics scrape; `queues`, when given, the admins' dashboard. */

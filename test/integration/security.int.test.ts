@@ -42,6 +42,17 @@ function mountedRoutes(app: { router: { stack: Layer[] } }): string[] {
   return out.sort();
 }
 
+/** Serves a variant of the harness's app (another configuration) on its own port for `use`. */
+async function withApp(deps: Parameters<typeof createApp>[0], use: (base: string) => Promise<void>): Promise<void> {
+  const server = createApp(deps).listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  try {
+    await use(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+}
+
 describe('API security', () => {
   let h: Awaited<ReturnType<typeof startApi>>;
   beforeAll(async () => void (h = await startApi({ bodyLimit: 4096 })));
@@ -132,10 +143,7 @@ describe('API security', () => {
   });
 
   it('slows a client that repeats a bad token: 429 with Retry-After after the limit, for that token from that address', async () => {
-    const server = createApp({ ...h.deps, config: { ...h.deps.config, ILDFLOW_AUTH_FAILURES_PER_MINUTE: 5 } }).listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    try {
+    await withApp({ ...h.deps, config: { ...h.deps.config, ILDFLOW_AUTH_FAILURES_PER_MINUTE: 5 } }, async (base) => {
       const get = (path: string, token?: string, headers: Record<string, string> = {}) =>
         fetch(`${base}${path}`, { headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
       for (let i = 0; i < 5; i++) expect((await get('/v1/me', 'stale-token')).status).toBe(401);
@@ -147,17 +155,12 @@ describe('API security', () => {
       expect((await get('/v1/cases?limit=1', 'stale-token')).status).toBe(429); // the same token on another route
       // Without ILDFLOW_TRUST_PROXY a forwarded address is the client's own claim: it buys no fresh budget.
       expect((await get('/v1/me', 'stale-token', { 'x-forwarded-for': '10.9.8.7' })).status).toBe(429);
-    } finally {
-      await new Promise((r) => server.close(r));
-    }
+    });
   });
 
   it('never throttles a valid token, a request without one, or the health checks, whatever another client on the same address sends', async () => {
     // Behind a TLS proxy every client has the proxy's address: one client's bad token must not lock out the others.
-    const server = createApp({ ...h.deps, config: { ...h.deps.config, ILDFLOW_AUTH_FAILURES_PER_MINUTE: 3 } }).listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    try {
+    await withApp({ ...h.deps, config: { ...h.deps.config, ILDFLOW_AUTH_FAILURES_PER_MINUTE: 3 } }, async (base) => {
       const get = (path: string, token?: string) => fetch(`${base}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
       for (let i = 0; i < 10; i++) await get('/v1/me', 'a-bad-client');
       expect((await get('/v1/me', 'a-bad-client')).status).toBe(429);
@@ -169,9 +172,40 @@ describe('API security', () => {
       }
       expect((await get('/v1/me')).status, 'no token: 401, not 429').toBe(401);
       expect((await get('/v1/me', 'another-clients-stale-token')).status, 'another bad token: still its own 401').toBe(401);
-    } finally {
-      await new Promise((r) => server.close(r));
-    }
+    });
+  });
+
+  describe('behind a TLS-terminating proxy (ILDFLOW_TRUST_PROXY)', () => {
+    const session = (base: string, headers: Record<string, string> = {}) =>
+      fetch(`${base}/v1/admin/dashboard-session`, { method: 'POST', headers: { ...headers, authorization: `Bearer ${h.tokens.admin}` } });
+    const TLS = { 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.7' };
+
+    it('sets the dashboard cookie Secure when a trusted proxy says the request came over TLS, and records the client address', async () => {
+      await withApp({ ...h.deps, config: { ...h.deps.config, ILDFLOW_TRUST_PROXY: 'loopback' } }, async (base) => {
+        const res = await session(base, TLS);
+        expect(res.status).toBe(204);
+        expect(res.headers.get('set-cookie')).toMatch(/;\s*Secure(;|$)/);
+        expect((await session(base)).headers.get('set-cookie'), 'plain HTTP through the proxy').not.toMatch(/Secure/);
+        const c = await h.seedCase('queued');
+        expect((await fetch(`${base}/v1/cases/${c.id}`, { headers: { ...TLS, authorization: `Bearer ${h.tokens.admin}` } })).status).toBe(200);
+        expect((await h.store.auditTrail(100_000)).at(-1)).toMatchObject({ caseId: c.id, ip: '203.0.113.7' });
+      });
+    });
+
+    it('believes no X-Forwarded-* header when no proxy is trusted: the cookie is not Secure over plain HTTP, the address is the socket\'s', async () => {
+      await withApp(h.deps, async (base) => {
+        expect((await session(base, TLS)).headers.get('set-cookie')).not.toMatch(/Secure/);
+        const c = await h.seedCase('queued');
+        await fetch(`${base}/v1/cases/${c.id}`, { headers: { ...TLS, authorization: `Bearer ${h.tokens.admin}` } });
+        expect((await h.store.auditTrail(100_000)).at(-1)).toMatchObject({ caseId: c.id, ip: expect.stringMatching(/127\.0\.0\.1/) });
+      });
+    });
+
+    it('sets the cookie Secure on every answer when ILDFLOW_COOKIE_SECURE=always', async () => {
+      await withApp({ ...h.deps, config: { ...h.deps.config, ILDFLOW_COOKIE_SECURE: 'always' } }, async (base) => {
+        expect((await session(base)).headers.get('set-cookie')).toMatch(/;\s*Secure(;|$)/);
+      });
+    });
   });
 });
 

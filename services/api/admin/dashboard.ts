@@ -4,7 +4,8 @@
  * The dashboard's own pages and their XHRs cannot send a bearer header, so an admin exchanges the bearer
  * token for a short-lived session cookie: POST /v1/admin/dashboard-session (admin role) answers 204 with
  * `Set-Cookie: ildflow_dashboard=<user>.<expiry>.<HMAC-SHA256>` — HttpOnly, SameSite=Strict, Path=/admin/queues
- * (never sent to /v1), Secure behind TLS, 15 minutes. Every dashboard request checks the signature in
+ * (never sent to /v1), Secure when the request came over TLS (directly, or per X-Forwarded-Proto from a proxy in
+ * ILDFLOW_TRUST_PROXY) or always with ILDFLOW_COOKIE_SECURE=always (RFC 6265 §4.1.2.5), 15 minutes. Every dashboard request checks the signature in
  * constant time, the expiry, and that the user still exists with the admin role. The signing key is
  * random per API process: a restart ends every session, and with several API replicas a session works on
  * the replica that issued it (docs/operations.md: sticky routing for /admin/queues, or one replica).
@@ -39,7 +40,7 @@ export type Dashboard = Readonly<{
   router: Router;
 }>;
 
-export function createDashboard(deps: { users: UserDirectory; queues: readonly Queue[]; clock?: () => Date }): Dashboard {
+export function createDashboard(deps: { users: UserDirectory; queues: readonly Queue[]; clock?: () => Date; secureCookie?: 'auto' | 'always' }): Dashboard {
   const key = randomBytes(32);
   const now = () => (deps.clock ?? (() => new Date()))().getTime();
   const sign = (payload: string) => createHmac('sha256', key).update(payload).digest('base64url');
@@ -48,7 +49,8 @@ export function createDashboard(deps: { users: UserDirectory; queues: readonly Q
     const user = userOf(res);
     const expires = now() + DASHBOARD_SESSION_SECONDS * 1000;
     const payload = `${user.id}.${expires}`;
-    const attrs = [`Path=${DASHBOARD_PATH}`, 'HttpOnly', 'SameSite=Strict', `Max-Age=${DASHBOARD_SESSION_SECONDS}`, ...(req.secure ? ['Secure'] : [])];
+    const secure = deps.secureCookie === 'always' || req.secure; // req.secure honours `trust proxy` (app.ts)
+    const attrs = [`Path=${DASHBOARD_PATH}`, 'HttpOnly', 'SameSite=Strict', `Max-Age=${DASHBOARD_SESSION_SECONDS}`, ...(secure ? ['Secure'] : [])];
     res.setHeader('Set-Cookie', `${DASHBOARD_COOKIE}=${encodeURIComponent(payload)}.${sign(payload)}; ${attrs.join('; ')}`);
     res.status(204).end();
   };
