@@ -74,6 +74,12 @@ export class ClaimHeld extends AppError {
   readonly slug = 'claim-held';
   readonly title = 'Another physician holds this case';
 }
+/** An order id already held by a different order, or by another ordering source (DESIGN.md §5). */
+export class OrderIdConflict extends AppError {
+  readonly status = 409;
+  readonly slug = 'order-id-conflict';
+  readonly title = 'Order id already used by another order';
+}
 export class PayloadTooLarge extends AppError {
   readonly status = 413;
   readonly slug = 'payload-too-large';

@@ -23,7 +23,7 @@ export type RouteSpec = Readonly<{
 const ANY: readonly Role[] = ['orderer', 'pacs', 'radiologist', 'billing', 'admin'];
 
 export const ROUTES = {
-  createCase: { method: 'post', path: '/v1/cases', roles: ['orderer', 'pacs', 'admin'], ok: 202, problems: [400, 413, 415], summary: 'Create a case from an order; 200 with the existing case when the order id is known' },
+  createCase: { method: 'post', path: '/v1/cases', roles: ['orderer', 'pacs', 'admin'], ok: 202, problems: [400, 409, 413, 415], summary: 'Create a case from an order; 200 with the existing case when the same source posts the same order again, 409 when the order id holds another order' },
   getCase: { method: 'get', path: '/v1/cases/{id}', roles: ANY, ok: 200, problems: [404], phi: true, summary: 'The case with its timeline (audited PHI read)' },
   listCases: { method: 'get', path: '/v1/cases', roles: ['orderer', 'radiologist', 'admin'], ok: 200, problems: [400], phi: true, summary: 'List cases, newest first, with a cursor' },
   cancelCase: { method: 'post', path: '/v1/cases/{id}/cancel', roles: ['orderer', 'admin'], ok: 200, problems: [400, 404, 409], summary: 'Cancel a case before signature' },

@@ -212,6 +212,11 @@ export type Case = {
   updatedAt: string;
   /** Bumped by an admin retry so that stage job ids stay deterministic per attempt. */
   attempt: number;
+  /**
+   * The user who posted the order (an orderer, or an interface with the pacs role): its ordering source
+   * (DESIGN.md §5). Absent on cases stored before it was recorded; such a case belongs to no orderer.
+   */
+  orderedBy?: string;
   order: Order;
   patient: Patient;
   requestedStudy?: { studyInstanceUid?: string; accessionNumber?: string };

@@ -52,7 +52,10 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
     return c;
   }
 
-  /** Creates the case for an order, or returns the case that already holds this order id. */
+  /**
+   * Creates the case for an order, or returns the case that already holds this order id (whoever posted
+   * it: `orderReplay` decides whether the caller may have it). `actor` is recorded as the ordering source.
+   */
   async function create(
     body: CreateCaseBody,
     opts: { actor: Actor; advisories: string[] },
@@ -66,6 +69,7 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
       createdAt: now,
       updatedAt: now,
       attempt: 0,
+      orderedBy: opts.actor,
       order: body.order,
       patient: body.patient,
       ...(body.study ? { requestedStudy: body.study } : {}),

@@ -25,11 +25,12 @@ import type { ApiDeps } from '../../services/api/deps.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-export const USER_KEYS = ['orderer', 'pacs', 'radiologist', 'radiologist2', 'billing', 'admin'] as const;
+export const USER_KEYS = ['orderer', 'orderer2', 'pacs', 'radiologist', 'radiologist2', 'billing', 'admin'] as const;
 export type UserKey = (typeof USER_KEYS)[number];
 
 const PROFILES: Record<UserKey, Omit<User, 'tokenSha256'>> = {
   orderer: { id: 'u-ord', name: 'Lee Park, MD', roles: ['orderer'] },
+  orderer2: { id: 'u-ord-2', name: 'Kim Ortiz, MD', roles: ['orderer'] },
   pacs: { id: 'u-pacs', name: 'Orthanc', roles: ['pacs'] },
   radiologist: { id: 'u-rad-1', name: 'Ada Reyes, MD', roles: ['radiologist'], npi: '1234567893' },
   radiologist2: { id: 'u-rad-2', name: 'Bo Chen, MD', roles: ['radiologist'], npi: '1245319599' },

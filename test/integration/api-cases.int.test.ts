@@ -12,10 +12,10 @@ describe('cases API', () => {
   beforeAll(async () => void (h = await startApi({ bodyLimit: 4096 })));
   afterAll(async () => h.close());
 
-  it('creates one case for the same order id: 202 then 200 with the same id, and one retrieve job', async () => {
+  it('creates one case for the same order from the same orderer: 202 then 200 with the same id, and one retrieve job', async () => {
     const body = h.orderBody();
     const first = await h.call('POST', '/v1/cases', { as: 'orderer', body });
-    const again = await h.call('POST', '/v1/cases', { as: 'pacs', body });
+    const again = await h.call('POST', '/v1/cases', { as: 'orderer', body });
     expect(first.status).toBe(202);
     expect(again.status).toBe(200);
     expect(again.json.id).toBe(first.json.id);
@@ -23,6 +23,46 @@ describe('cases API', () => {
     expect(first.json.advisories.join(' ')).toMatch(/Medicare/);
     expect((await h.store.get(first.json.id)).advisories).toEqual(first.json.advisories);
     expect((await h.jobIds('retrieve')).filter((j) => j.includes(first.json.id))).toEqual([`retrieve-${first.json.id}-a0`]);
+  });
+
+  describe('an order id that is already used (issue 11, F4)', () => {
+    const PHI = ['VANTERPOOL', 'OPHELIA', 'MRN-F4-FIRST', '1947-09-23'];
+    async function first() {
+      const body = h.orderBody({ patientId: 'MRN-F4-FIRST' });
+      body.patient = { ...body.patient, id: 'MRN-F4-FIRST', name: 'VANTERPOOL^OPHELIA', birthDate: '1947-09-23' };
+      const res = await h.call('POST', '/v1/cases', { as: 'orderer', body });
+      expect(res.status).toBe(202);
+      return { body, id: res.json.id as string };
+    }
+    async function expectConflict(res: Awaited<ReturnType<Harness['call']>>, firstId: string) {
+      expect(res.status, res.text).toBe(409);
+      expect(res.headers.get('content-type')).toMatch(PROBLEM);
+      expect(res.json).toMatchObject({ status: 409, type: 'https://ildflow.dev/problems/order-id-conflict' });
+      expect(res.json.detail).toMatch(/order id/);
+      for (const s of [...PHI, firstId]) expect(res.text, `the answer shows ${s}`).not.toContain(s);
+      expect(res.headers.get('location')).toBeNull();
+      const c = await h.store.get(firstId);
+      expect([c.patient.id, c.status]).toEqual(['MRN-F4-FIRST', 'queued']);
+    }
+
+    it('answers 409 to another orderer posting the same order id for another patient, and keeps the first case', async () => {
+      const { body, id } = await first();
+      const other = h.orderBody({ orderId: body.order.id });
+      await expectConflict(await h.call('POST', '/v1/cases', { as: 'orderer2', body: other }), id);
+    });
+
+    it('answers 409 to another orderer (or source) posting the very same order', async () => {
+      const { body, id } = await first();
+      await expectConflict(await h.call('POST', '/v1/cases', { as: 'orderer2', body }), id);
+      await expectConflict(await h.call('POST', '/v1/cases', { as: 'pacs', body }), id);
+    });
+
+    it('answers 409 to the same orderer reusing the order id for a different patient or study', async () => {
+      const { body, id } = await first();
+      await expectConflict(await h.call('POST', '/v1/cases', { as: 'orderer', body: { ...body, patient: { ...body.patient, id: 'MRN-F4-OTHER' } } }), id);
+      await expectConflict(await h.call('POST', '/v1/cases', { as: 'orderer', body: { ...body, study: { accessionNumber: 'A999' } } }), id);
+      expect((await h.jobIds('retrieve')).filter((j) => j.includes(id))).toEqual([`retrieve-${id}-a0`]);
+    });
   });
 
   it.each<[string, BadInput, string[]]>([

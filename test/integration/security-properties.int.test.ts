@@ -98,9 +98,11 @@ describe('API bodies under arbitrary input', () => {
 
   it('valid orders with arbitrary (but valid) ids and names are always accepted', async () => {
     const id = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$/);
+    // Each sample its own order id: a drawn id used again for another patient is rightly a 409 (issue 11, F4).
+    let sample = 0;
     await fc.assert(
       fc.asyncProperty(id, id, fc.string({ minLength: 1, maxLength: 60 }).filter((s) => s.trim().length > 0), async (orderId, patientId, name) => {
-        const body = h.orderBody({ orderId: `P-${orderId}`, patientId: `M-${patientId}` }) as { patient: { name: string } };
+        const body = h.orderBody({ orderId: `P${(sample += 1)}-${orderId}`, patientId: `M-${patientId}` }) as { patient: { name: string } };
         body.patient.name = name;
         const res = await send('POST', '/v1/cases', 'orderer', body);
         expect([200, 202], res.text).toContain(res.status);
