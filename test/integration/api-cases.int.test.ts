@@ -1,7 +1,9 @@
 /** Cases, errors and cross-cutting behaviour of the API against a real Redis. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreateCaseBody } from '../../shared/domain/case.js';
-import { startApi, type Harness } from '../helpers/api-harness.js';
+import { PacsUnavailable } from '../../shared/errors.js';
+import { markFailed } from '../../workers/stage.js';
+import { startApi, type Harness, type UserKey } from '../helpers/api-harness.js';
 
 type BadInput = { raw?: string; body?: unknown; patch?: (b: CreateCaseBody) => void };
 
@@ -62,6 +64,45 @@ describe('cases API', () => {
       await expectConflict(await h.call('POST', '/v1/cases', { as: 'orderer', body: { ...body, patient: { ...body.patient, id: 'MRN-F4-OTHER' } } }), id);
       await expectConflict(await h.call('POST', '/v1/cases', { as: 'orderer', body: { ...body, study: { accessionNumber: 'A999' } } }), id);
       expect((await h.jobIds('retrieve')).filter((j) => j.includes(id))).toEqual([`retrieve-${id}-a0`]);
+    });
+  });
+
+  describe('internal paths and peer URLs (issue 11, F10)', () => {
+    const PACS = 'https://pacs.radiology.internal:8443/dicom-web';
+    /** A case that failed the way the retrieve worker records it: the PACS error names the PACS URL. */
+    async function failedOnPacs() {
+      const c = await h.seedCase('retrieving');
+      const err = new PacsUnavailable(`QIDO-RS studies: connect ECONNREFUSED 10.20.30.40:8443 (${PACS})`);
+      await markFailed(c.id, 'retrieve', err, 6, { store: h.store });
+      return h.store.get(c.id);
+    }
+
+    it.each<UserKey>(['orderer', 'radiologist', 'billing', 'pacs', 'admin'])('never shows %s the spool path of the series', async (as) => {
+      const c = await failedOnPacs();
+      expect(c.source?.seriesDir).toMatch(/^\//); // stored: the workers need it
+      const res = await h.call('GET', `/v1/cases/${c.id}`, { as });
+      if (res.status === 403 || res.status === 404) return; // roles that may not read this case (see the role tests)
+      expect(res.status).toBe(200);
+      expect(res.text).not.toContain(c.source!.seriesDir);
+      expect(res.json.source?.seriesDir).toBeUndefined();
+    });
+
+    it('lists cases without spool paths', async () => {
+      const c = await failedOnPacs();
+      const res = await h.call('GET', `/v1/cases?patientId=${c.patient.id}`, { as: 'radiologist' });
+      expect(res.json.items.map((i: { id: string }) => i.id)).toEqual([c.id]);
+      expect(res.text).not.toContain(c.source!.seriesDir);
+    });
+
+    it('shows failure and timeline reasons without peer URLs or addresses to non-admins, and in full to admins', async () => {
+      const c = await failedOnPacs();
+      const seen = await h.call('GET', `/v1/cases/${c.id}`, { as: 'radiologist' });
+      expect(seen.json.failure).toMatchObject({ stage: 'retrieve', attempts: 6, reason: expect.stringContaining('QIDO-RS studies') });
+      for (const internal of ['pacs.radiology.internal', '8443', '10.20.30.40', 'https://']) expect(seen.text, `shows ${internal}`).not.toContain(internal);
+      expect(seen.json.timeline.at(-1).reason).toMatch(/^retrieve failed after 6 attempt\(s\): QIDO-RS studies/);
+      const admin = await h.call('GET', `/v1/cases/${c.id}`, { as: 'admin' });
+      expect(admin.json.failure.reason).toContain(PACS);
+      expect(admin.json.timeline.at(-1).reason).toContain(PACS);
     });
   });
 

@@ -1,9 +1,10 @@
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { CaseStatus } from '../../../shared/domain/case.js';
-import { parseInput } from '../context.js';
+import { parseInput, userOf } from '../context.js';
 import type { ApiDeps } from '../deps.js';
 import { auditRead } from '../mount.js';
+import { caseView } from './case-view.js';
 
 export const ListCasesQuery = z.object({
   status: CaseStatus.optional(),
@@ -21,5 +22,6 @@ export const listCases =
     const { items, nextCursor } = await deps.store.list(q);
     // A list shows patients: audited as one read, with no case id (the query is not logged: it may hold an MRN).
     await auditRead(deps.store, req, res, q.patientId ? 'case.list.patient' : 'case.list');
-    res.json({ items, next: nextCursor });
+    const viewer = userOf(res);
+    res.json({ items: items.map((c) => caseView(c, viewer)), next: nextCursor });
   };

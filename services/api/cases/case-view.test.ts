@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { caseIn } from '../../../shared/review/test-cases.js';
+import { caseView, timelineView, withoutInternals } from './case-view.js';
+
+describe('withoutInternals', () => {
+  it.each([
+    ['QIDO-RS studies: no answer within 30000 ms (https://pacs.internal:8443/dicom-web)', 'QIDO-RS studies: no answer within 30000 ms ([internal])'],
+    ['connect ECONNREFUSED 10.0.0.5:4242', 'connect ECONNREFUSED [internal]'],
+    ['C-FIND refused by ORTHANC@pacs.local:4242', 'C-FIND refused by [internal]'],
+    ['engine at [fd00::1]:9000 timed out', 'engine at [internal] timed out'],
+    ['cannot read /srv/dicom/study-1/IM0001.dcm', 'cannot read [internal]'],
+    ['dicom://ORTHANC@10.1.2.3:104?retrieve=c-get refused', '[internal] refused'],
+    ['pacs-host:8042 reset the connection', '[internal] reset the connection'],
+  ])('%j → %j', (text, shown) => expect(withoutInternals(text)).toBe(shown));
+
+  it.each([
+    'slice thickness 5 mm > 3 mm allowed',
+    'HTTP 503 from the PACS',
+    'retrieve failed after 6 attempt(s): 40/300 images missing',
+    'signed at 15:30 by Ada Reyes, MD',
+    'ratio 1/2',
+  ])('leaves plain text alone: %j', (text) => expect(withoutInternals(text)).toBe(text));
+});
+
+describe('caseView', () => {
+  const failed = caseIn('failed', { failure: { stage: 'retrieve', reason: 'WADO-RS series: HTTP 500 from the PACS (http://pacs:8042/dicom-web)', at: '2026-11-27T10:00:00Z', attempts: 6 } });
+
+  it('drops the spool path for every role, admins included', () => {
+    for (const roles of [['admin'], ['radiologist'], ['orderer']] as const) {
+      const shown = caseView(failed, { roles });
+      expect(shown.source).toBeDefined();
+      expect(shown.source).not.toHaveProperty('seriesDir');
+      expect(shown.source?.seriesInstanceUid).toBe(failed.source?.seriesInstanceUid);
+    }
+    expect(failed.source?.seriesDir).toBeDefined(); // the stored case is not changed
+  });
+
+  it('shows the failure reason whole to an admin, without the PACS URL to others', () => {
+    expect(caseView(failed, { roles: ['admin'] }).failure?.reason).toContain('http://pacs:8042/dicom-web');
+    expect(caseView(failed, { roles: ['radiologist'] }).failure).toEqual({ ...failed.failure, reason: 'WADO-RS series: HTTP 500 from the PACS ([internal])' });
+  });
+
+  it('does the same to timeline reasons', () => {
+    const entries = [{ at: 'x', actor: 'worker:retrieve', from: 'retrieving', to: 'failed', reason: 'retrieve failed: http://pacs/x' }] as const;
+    expect(timelineView(entries, { roles: ['admin'] })[0]!.reason).toContain('http://pacs/x');
+    expect(timelineView(entries, { roles: ['orderer'] })[0]!.reason).toBe('retrieve failed: [internal]');
+  });
+});
