@@ -1,12 +1,16 @@
-/** `ildflow analyze DIR`: runs the reference engine on a folder of one series, no Redis; JSON out. */
+/**
+ * `ildflow analyze DIR [--json] [--threads N]`: runs the reference engine on a folder of one series, no
+ * Redis. Threads: --threads, else ILDFLOW_ENGINE_THREADS, else every core.
+ */
 import { checkSeriesForEngine } from '../../shared/engines/check-series.js';
 import { REFERENCE_DESCRIPTOR, analyzeSeriesDir } from '../../shared/engines/reference/index.js';
 import { options } from './main.js';
 
 export async function analyzeCommand(args: string[]): Promise<number> {
-  const { values, positionals } = options(args, { json: { type: 'boolean', default: false } });
+  const { values, positionals } = options(args, { json: { type: 'boolean', default: false }, threads: { type: 'string' } });
   const dir = positionals[0];
-  if (!dir) throw new Error('usage: ildflow analyze DIR [--json]');
+  if (!dir) throw new Error('usage: ildflow analyze DIR [--json] [--threads N]');
+  const threads = engineThreadsOption(values.threads ?? process.env.ILDFLOW_ENGINE_THREADS);
   const check = await checkSeriesForEngine(dir, REFERENCE_DESCRIPTOR.requirements);
   if (check.reasons.length) {
     const out = { eligible: false, reasons: check.reasons };
@@ -14,7 +18,7 @@ export async function analyzeCommand(args: string[]): Promise<number> {
     return 3;
   }
   if (!values.json) process.stderr.write(`analysing ${check.summary?.sliceCount} slices…\n`);
-  const result = await analyzeSeriesDir(dir);
+  const result = await analyzeSeriesDir(dir, {}, { threads });
   if (values.json) console.log(JSON.stringify(result, null, 2));
   else {
     const q = result.quantities;
@@ -25,4 +29,12 @@ export async function analyzeCommand(args: string[]): Promise<number> {
     console.log(`took ${(result.timings.durationMs / 1000).toFixed(2)} s`);
   }
   return 0;
+}
+
+/** The thread count as ILDFLOW_ENGINE_THREADS reads it (config.ts): an integer 0–64, 0 = every core. */
+function engineThreadsOption(v: string | undefined): number {
+  if (v === undefined || v === '') return 0;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 64) throw new Error(`--threads / ILDFLOW_ENGINE_THREADS: an integer from 0 (every core) to 64, not "${v}"`);
+  return n;
 }

@@ -9,6 +9,8 @@ import { createReferenceEngine } from './reference/index.js';
 export type CreateEngineOptions = Readonly<{
   /** Bound on one analysis (ILDFLOW_ENGINE_TIMEOUT_SECONDS × 1000). */
   timeoutMs?: number;
+  /** Threads per reference-engine analysis (ILDFLOW_ENGINE_THREADS; 0 = every core). */
+  threads?: number;
 }>;
 
 /**
@@ -17,7 +19,7 @@ export type CreateEngineOptions = Readonly<{
  */
 export function createEngine(spec: string, opts: CreateEngineOptions = {}): IldEngine {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_ENGINE_TIMEOUT_MS;
-  if (spec === 'reference') return withTimeout(createReferenceEngine(), timeoutMs);
+  if (spec === 'reference') return withTimeout(createReferenceEngine({ threads: opts.threads ?? 0 }), timeoutMs);
   if (/^https?:\/\//.test(spec)) {
     try {
       new URL(spec);

@@ -164,7 +164,8 @@ export async function assembleVolume(dir: string): Promise<Volume> {
   const height = first.rows;
   const depth = headers.length;
   const sliceVoxels = width * height;
-  const hu = new Int16Array(sliceVoxels * depth);
+  // On shared memory: the reference engine's threads read the volume in place (no copy per thread).
+  const hu = new Int16Array(new SharedArrayBuffer(sliceVoxels * depth * 2));
   const scratch = new Uint8Array(sliceVoxels * 2);
   const warnings: string[] = [];
   if (skipped.length) warnings.push(`${skipped.length} non-image file(s) in the series folder were skipped`);

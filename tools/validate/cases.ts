@@ -45,6 +45,8 @@ export type CaseSpec = {
   /** The cached series' folder (complete when it holds a `.complete` marker). */
   seriesDir: string;
   metamorphic: boolean;
+  /** The engine's threads for this case (the cores shared among the parallel cases). */
+  threads?: number;
 };
 
 export type Plan = {

@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdir, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -161,7 +161,7 @@ export async function validate(argv: string[]): Promise<number> {
   const worker = async (): Promise<void> => {
     while (next < cases.length) {
       const idx = next++;
-      const c = cases[idx]!;
+      const c = { ...cases[idx]!, threads: Math.max(1, Math.floor(availableParallelism() / jobs)) };
       const t0 = performance.now();
       const res = await runChild(c);
       const row = res.row ?? failedRow(c, res.error ?? 'unknown');

@@ -92,7 +92,7 @@ export async function runCase(c: CaseSpec): Promise<Row> {
   let result: AnalysisResult;
   const t1 = performance.now();
   try {
-    result = analyzeVolume(volume);
+    result = await analyzeVolume(volume, { threads: c.threads });
   } catch (err) {
     row.engineMs = Math.round(performance.now() - t1);
     row.error = message(err);
@@ -112,7 +112,7 @@ export async function runCase(c: CaseSpec): Promise<Row> {
     ];
     for (const [name, make] of transforms) {
       try {
-        row.metamorphic.push(compareMetamorphic(name, result, analyzeVolume(make())));
+        row.metamorphic.push(compareMetamorphic(name, result, await analyzeVolume(make(), { threads: c.threads })));
       } catch (err) {
         row.metamorphic.push({ transform: name, category: null, categoryUnchanged: false, maxExtentChange: NaN, maxExtentChangeClass: null, ok: false, error: message(err) });
       }

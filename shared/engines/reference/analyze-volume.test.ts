@@ -23,7 +23,7 @@ afterAll(async () => rm(root, { recursive: true, force: true }));
 async function run(pattern: PhantomPattern, seed: number) {
   const dir = join(root, `${pattern}-${seed}`);
   const { groundTruth } = await generatePhantom({ dir, pattern, seed, rows: 384, columns: 384, slices: 130, sliceThicknessMm: 2.5, pixelSpacingMm: 360 / 384, shuffleInstanceNumbers: true });
-  const result = analyzeVolume(await assembleVolume(dir));
+  const result = await analyzeVolume(await assembleVolume(dir));
   return { dir, truth: groundTruth, result };
 }
 
@@ -54,10 +54,16 @@ describe('analyzeVolume on the legacy phantom', () => {
     if (pattern === 'probable_uip') expect(result.classification.rationale.join(' ')).toMatch(/traction bronchiectasis not seen/);
   });
 
-  it('is deterministic', { timeout: 60_000 }, async () => {
+  it('is deterministic, and byte-identical on one thread or several (class map included)', { timeout: 90_000 }, async () => {
     const a = await run('uip', 33);
-    const b = analyzeVolume(await assembleVolume(a.dir));
-    expect(b).toEqual(a.result);
+    const volume = await assembleVolume(a.dir);
+    const oneMap = new Uint8Array(volume.hu.length), threeMap = new Uint8Array(volume.hu.length);
+    const one = await analyzeVolume(volume, { threads: 1, classMap: oneMap });
+    const three = await analyzeVolume(volume, { threads: 3, classMap: threeMap });
+    expect(one).toEqual(a.result);
+    expect(JSON.stringify(three)).toBe(JSON.stringify(one));
+    expect(oneMap.some((c) => c === 4)).toBe(true); // the map was written (honeycombing = class 3, stored + 1)
+    expect(Buffer.compare(threeMap, oneMap)).toBe(0);
     expect(a.result.classification.rationale.join(' ')).toMatch(/honeycombing: \d+(\.\d)?% of lung, \d+% subpleural/);
     expect(a.result.keyImages.find((k) => k.zone === 'lower')!.reason).toMatch(/most fibrosis in the lower zone/);
   });

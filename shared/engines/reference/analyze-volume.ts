@@ -4,15 +4,17 @@
  * clock; the same volume always gives the same result.
  */
 import type { Volume } from '../../volume/assemble-volume.js';
-import { LABEL, markOutside } from './body.js';
+import { LABEL } from './body.js';
+import { emptySliceStats, type SliceStats } from './classify.js';
 import { classifyHoles } from './air-holes.js';
-import { createClassifier, emptySliceStats, type SliceStats } from './classify.js';
-import { denoiseLung, type Box3 } from './denoise.js';
+import { denoiseOutput, type Box3 } from './denoise.js';
 import { segmentLungs } from './lung-mask.js';
 import { zDistances } from './pleural-distance.js';
 import { measureScan, modeOf, type ScanPhysics } from './scan-physics.js';
+import { openSlicePool, slabCuts, type SlicePool } from './slice-pool.js';
 import { summarize, type AnalysisResult } from './summarize.js';
 import { deriveThresholds, holeThreshold, lungThreshold } from './thresholds.js';
+import { asShared, sharedArray, threadCount } from './threads.js';
 
 export type { AnalysisResult } from './summarize.js';
 
@@ -24,27 +26,43 @@ const MAX_GRADIENT_HU_PER_100MM = 80;
 /** Single voxels can be thresholded when the level is this many noise SDs from both sides. */
 const MAJORITY_NOISE_MARGIN = 1.5;
 
-/**
- * Analyses a HU volume. Deterministic; the caller adds timings.
- * @param classMap - when given (one byte per voxel), receives each lung voxel's class + 1 (0 = not lung).
- */
-export function analyzeVolume(volume: Volume, classMap?: Uint8Array): AnalysisResult {
+export type AnalyzeOptions = {
+  /** When given (one byte per voxel), receives each lung voxel's class + 1 (0 = not lung). */
+  classMap?: Uint8Array;
+  /** Threads to classify on (ILDFLOW_ENGINE_THREADS; 0 or absent = every core). Same result on any. */
+  threads?: number;
+};
+
+/** Analyses a HU volume. Deterministic; the caller adds timings. */
+export async function analyzeVolume(volume: Volume, opts: AnalyzeOptions = {}): Promise<AnalysisResult> {
+  const pool = openSlicePool(threadCount(opts.threads));
+  // The arrays the slice threads read and write are on shared memory (assembleVolume's volume already is;
+  // a caller's class map that is not is written through a shared copy).
+  const classMap = opts.classMap && asShared(opts.classMap);
+  try {
+    return await analyzeWith({ ...volume, hu: asShared(volume.hu) }, pool, classMap);
+  } finally {
+    await pool.close();
+    if (classMap && classMap !== opts.classMap) opts.classMap!.set(classMap);
+  }
+}
+
+async function analyzeWith(volume: Volume, pool: SlicePool, classMap: Uint8Array | undefined): Promise<AnalysisResult> {
   const { width: w, height: h, depth: d, hu } = volume;
   const n = w * h;
-  const labels = new Uint8Array(n * d);
-  const stack = new Int32Array(n);
-  for (let z = 0; z < d; z++) markOutside(hu, z * n, w, h, labels, stack);
+  const labels = sharedArray(Uint8Array, n * d);
+  await pool.run('outside', { hu, labels, w, h }, slabCuts(0, d - 1, pool.parts));
   const physics = measureScan(volume, labels);
   const p0 = parenchymaEstimate(volume, labels, (physics.airHu + physics.tissueHu) / 2);
-  const mask = segmentLungs(volume, labels, lungThreshold(p0, physics.tissueHu), holeThreshold(physics.airHu, p0), physics.tissueHu, physics.psfSigmaMm);
-  const stats: SliceStats[] = [];
-  if (mask.lungVoxels === 0) return summarize({ volume, stats, histogram: new Float64Array(65536), mask, physics, parenchymaHu: p0, tubeVoxels: 0, cystDiameterMm: 0 });
+  const mask = await segmentLungs(volume, labels, lungThreshold(p0, physics.tissueHu), holeThreshold(physics.airHu, p0), physics.tissueHu, physics.psfSigmaMm, pool);
+  if (mask.lungVoxels === 0) return summarize({ volume, stats: [], histogram: new Float64Array(65536), mask, physics, parenchymaHu: p0, tubeVoxels: 0, cystDiameterMm: 0 });
 
   const box: Box3 = {
     x0: Math.max(0, mask.box.x0 - 1), y0: Math.max(0, mask.box.y0 - 1), z0: mask.box.z0,
     x1: Math.min(w - 1, mask.box.x1 + 1), y1: Math.min(h - 1, mask.box.y1 + 1), z1: mask.box.z1,
   };
-  const denoised = denoiseLung(hu, labels, w, h, box, physics.denoise.radiusXY, physics.denoise.radiusZ);
+  const denoised = denoiseOutput(box);
+  await pool.run('denoise', { hu, labels, w, h, box, r: physics.denoise.radiusXY, rz: physics.denoise.radiusZ, out: denoised }, slabCuts(box.z0, box.z1, pool.parts));
   const parenchyma = parenchymaProfile(denoised, labels, w, h, box, volume.pixelSpacingMm[1]);
   const pMid = parenchyma[Math.round((box.y0 + box.y1) / 2)]!;
   const t = deriveThresholds(physics, pMid);
@@ -52,11 +70,25 @@ export function analyzeVolume(volume: Volume, classMap?: Uint8Array): AnalysisRe
   const spacing = [volume.pixelSpacingMm[0], volume.pixelSpacingMm[1], volume.sliceSpacingMm] as const;
   const { tubeVoxels, cystDiameterMm } = classifyHoles(holes, box, spacing);
   const zDist = zDistances(labels, w, h, d, box);
-  const classifier = createClassifier({ hu, labels, w, h, box, denoised, holes, zDist, spacing, parenchyma, psfSigmaMm: physics.psfSigmaMm, denoiseRadiusMm: physics.denoise.radiusXY * volume.pixelSpacingMm[0],
+  const input = { hu, labels, w, h, box, denoised, holes, zDist, spacing, parenchyma, psfSigmaMm: physics.psfSigmaMm, denoiseRadiusMm: physics.denoise.radiusXY * volume.pixelSpacingMm[0],
     fineRadiusPx: physics.fineRadiusPx, fineNoiseHu: physics.fineNoiseHu, t,
-  });
-  for (let z = 0; z < d; z++) stats.push(z < box.z0 || z > box.z1 ? emptySliceStats() : classifier.classify(z, classMap));
-  return summarize({ volume, stats, histogram: classifier.histogram, mask, physics, parenchymaHu: pMid, tubeVoxels, cystDiameterMm, thresholds: t });
+  };
+  // Slabs of about equal lung-box area (the classifier's work is its box's voxels).
+  const area = new Float64Array(d);
+  for (let z = box.z0; z <= box.z1; z++) {
+    const b = mask.boxes.subarray(4 * z, 4 * z + 4);
+    if (b[2]! >= 0) area[z] = (b[2]! - b[0]! + 1) * (b[3]! - b[1]! + 1);
+  }
+  const slabs = await pool.run('classify', { ...input, classMap }, slabCuts(box.z0, box.z1, pool.parts, area));
+  const stats: SliceStats[] = [];
+  for (let z = 0; z < box.z0; z++) stats.push(emptySliceStats());
+  const histogram = new Float64Array(65536);
+  for (const slab of slabs) {
+    stats.push(...slab.stats);
+    for (let i = 0; i < histogram.length; i++) histogram[i]! += slab.histogram[i]!;
+  }
+  for (let z = box.z1 + 1; z < d; z++) stats.push(emptySliceStats());
+  return summarize({ volume, stats, histogram, mask, physics, parenchymaHu: pMid, tubeVoxels, cystDiameterMm, thresholds: t });
 }
 
 /**
@@ -69,7 +101,7 @@ function markHoles(volume: Volume, labels: Uint8Array, box: Box3, denoised: Int1
   const { width: w, height: h, hu } = volume;
   const n = w * h;
   const bw = box.x1 - box.x0 + 1, bh = box.y1 - box.y0 + 1, bn = bw * bh;
-  const holes = new Uint8Array(denoised.length);
+  const holes = sharedArray(Uint8Array, denoised.length);
   const margin = (parenchyma[Math.round((box.y0 + box.y1) / 2)]! - physics.airHu) / 2;
   const fine = margin >= MAJORITY_NOISE_MARGIN * physics.noiseSdHu;
   for (let z = box.z0; z <= box.z1; z++) {

@@ -6,17 +6,32 @@
  * bounding box is filtered, one slice at a time, with a ring of 2rz+1 slices of partial sums.
  */
 import { LABEL } from './body.js';
+import { sharedArray } from './threads.js';
 
 export type Box3 = { x0: number; y0: number; z0: number; x1: number; y1: number; z1: number };
 
-/**
- * @returns the denoised density (HU, int16) of every voxel of `box`, lung voxels only (others 0);
- *   layout ((z − z0) · bh + (y − y0)) · bw + (x − x0).
- */
-export function denoiseLung(hu: Int16Array, labels: Uint8Array, w: number, h: number, box: Box3, r: number, rz: number): Int16Array {
-  const bw = box.x1 - box.x0 + 1, bh = box.y1 - box.y0 + 1, bd = box.z1 - box.z0 + 1;
+export type DenoiseInput = {
+  hu: Int16Array;
+  labels: Uint8Array;
+  w: number;
+  h: number;
+  box: Box3;
+  /** Box radius in-plane and along z, voxels. */
+  r: number;
+  rz: number;
+  /** The denoised density (HU) of every voxel of `box`, lung voxels only (others 0); layout
+   *  ((z − z0) · bh + (y − y0)) · bw + (x − x0) — `denoiseOutput` allocates it. */
+  out: Int16Array;
+};
+
+export function denoiseOutput(box: Box3): Int16Array {
+  return sharedArray(Int16Array, (box.x1 - box.x0 + 1) * (box.y1 - box.y0 + 1) * (box.z1 - box.z0 + 1));
+}
+
+/** Denoises slices za…zb of the box (each slab starts its own ring of partial sums: same result). */
+export function denoiseSlab({ hu, labels, w, h, box, r, rz, out }: DenoiseInput, za: number, zb: number): void {
+  const bw = box.x1 - box.x0 + 1, bh = box.y1 - box.y0 + 1;
   const bn = bw * bh;
-  const out = new Int16Array(bn * bd);
   const ring = 2 * rz + 1;
   const sums = Array.from({ length: ring }, () => new Float64Array(bn));
   const counts = Array.from({ length: ring }, () => new Float64Array(bn));
@@ -49,9 +64,9 @@ export function denoiseLung(hu: Int16Array, labels: Uint8Array, w: number, h: nu
       }
     }
   };
-  for (let k = 0; k < ring - 1; k++) planar(box.z0 - rz + k, sums[k]!, counts[k]!);
-  for (let z = box.z0; z <= box.z1; z++) {
-    const slot = (z + rz - (box.z0 - rz)) % ring;
+  for (let k = 0; k < ring - 1; k++) planar(za - rz + k, sums[k]!, counts[k]!);
+  for (let z = za; z <= zb; z++) {
+    const slot = (z + rz - (za - rz)) % ring;
     planar(z + rz, sums[slot]!, counts[slot]!);
     const base = z * w * h;
     const o = (z - box.z0) * bn;
@@ -66,5 +81,4 @@ export function denoiseLung(hu: Int16Array, labels: Uint8Array, w: number, h: nu
       }
     }
   }
-  return out;
 }

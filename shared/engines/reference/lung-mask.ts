@@ -12,6 +12,7 @@ import { floodFromBorder } from './planar.js';
 import { removeCentralAirways } from './airways.js';
 import { findRuns, type Runs } from './runs3d.js';
 import { dilateSquare, erodeSquare, squareScratch } from './square-morphology.js';
+import { slabCuts, type SlicePool } from './slice-pool.js';
 
 /** A slab whose thickness is under this fraction of its width is a table core or a mattress, not a lung
  *  (one lung is taller than it is wide in an axial section; both lungs together are at least half). */
@@ -66,7 +67,7 @@ export type LungMask = {
 };
 
 /** Marks candidates (`air`), then lungs (`lung`) and central airways (`airway`) in `labels`. */
-export function segmentLungs(volume: Volume, labels: Uint8Array, thresholdHu: number, lumenHu: number, tissueHu: number, psfSigmaMm: number): LungMask {
+export async function segmentLungs(volume: Volume, labels: Uint8Array, thresholdHu: number, lumenHu: number, tissueHu: number, psfSigmaMm: number, pool: SlicePool): Promise<LungMask> {
   const { width: w, height: h, depth: d, hu } = volume;
   const n = w * h;
   const voxelMl = (volume.pixelSpacingMm[0] * volume.pixelSpacingMm[1] * volume.sliceSpacingMm) / 1000;
@@ -106,18 +107,24 @@ export function segmentLungs(volume: Volume, labels: Uint8Array, thresholdHu: nu
   for (let k = 0; k < runs.count; k++) if (readmit[runs.comp[k]!] === 2) candidateRuns.push(k);
   const readmitCysts = (): number => {
     let added = 0;
+    // A candidate that failed against the lung of the last pass can pass now only if that pass painted lung
+    // within its reach, so after the first pass only runs in rows near freshly painted ones are tested
+    // (exact; it saves re-scanning every failed candidate sixteen times).
+    let reach: Uint8Array | null = null;
+    const boxes = sliceBoxes(labels, w, h, d, LABEL.lung);
     for (let pass = 0; pass < READMIT_LAYERS; pass++) {
       const now = new Uint8Array(comps.count);
       let any = false;
       for (const k of candidateRuns) {
         const c = runs.comp[k]!;
-        if (readmit[c] !== 2 || now[c]) continue;
+        if (readmit[c] !== 2 || now[c] || (reach && !reach[runs.row[k]!])) continue;
         const row = runs.row[k]!, z = Math.floor(row / h), y = row % h;
-        if (nearLung(labels, w, h, d, z, y, runs.x0[k]!, runs.x1[k]!, r, rz)) { now[c] = 1; any = true; }
+        if (nearLung(labels, boxes, w, h, d, z, y, runs.x0[k]!, runs.x1[k]!, r, rz)) { now[c] = 1; any = true; }
       }
       if (!any) break;
       for (let c = 0; c < comps.count; c++) if (now[c]) { readmit[c] = 1; added += comps.voxels[c]!; }
-      paintComponents(runs, now, labels, w, h, LABEL.lung);
+      paintComponents(runs, now, labels, w, h, LABEL.lung, boxes);
+      reach = rowsWithin(runs, now, h, d, r, rz);
     }
     return added;
   };
@@ -132,9 +139,20 @@ export function segmentLungs(volume: Volume, labels: Uint8Array, thresholdHu: nu
   for (let i = 0; i < n * d; i++) if (labels[i] === LABEL.air) labels[i] = LABEL.tissue;
 
   const airwayVoxels = removeCentralAirways(volume, labels, lumenHu);
-  closeSlices(volume, labels);
+  // Per slice, on every thread: the closing, then the hole filling (each slice reads and writes only itself).
+  const closing: CloseFillInput = {
+    labels, w, h, r: Math.max(1, Math.round(CLOSING_MM / volume.pixelSpacingMm[0])),
+    maxHole: HOLE_MAX_MM2 / (volume.pixelSpacingMm[0] * volume.pixelSpacingMm[1]),
+  };
+  const perSlice = await pool.run('closeAndFill', closing, slabCuts(0, d - 1, pool.parts));
   const boxes = new Int32Array(4 * d);
-  const lungVoxels = fillHolesAndBox(volume, labels, boxes);
+  let lungVoxels = 0, z = 0;
+  for (const slab of perSlice) {
+    for (let k = 0; k < slab.length; k += 5, z++) {
+      boxes.set(slab.subarray(k, k + 4), 4 * z);
+      lungVoxels += slab[k + 4]!;
+    }
+  }
   const box = { x0: w, y0: h, z0: d, x1: -1, y1: -1, z1: -1 };
   for (let z = 0; z < d; z++) {
     if (boxes[4 * z + 2]! < 0) continue;
@@ -170,20 +188,72 @@ function componentStats(runs: Runs, _w: number, h: number): Comps {
   return c;
 }
 
-function paintComponents(runs: Runs, which: Uint8Array, labels: Uint8Array, w: number, _h: number, label: number): void {
+/** Paints the runs of the components marked in `which`; grows the per-slice `boxes` over them when given. */
+function paintComponents(runs: Runs, which: Uint8Array, labels: Uint8Array, w: number, h: number, label: number, boxes?: Int32Array): void {
   for (let k = 0; k < runs.count; k++) {
     if (!which[runs.comp[k]!]) continue;
-    const o = runs.row[k]! * w;
+    const row = runs.row[k]!, o = row * w;
     labels.fill(label, o + runs.x0[k]!, o + runs.x1[k]! + 1);
+    if (boxes) growBox(boxes, Math.floor(row / h), runs.x0[k]!, row % h, runs.x1[k]!, row % h);
   }
 }
 
-/** Whether any voxel within ±r in-plane and ±rz slices of the run is lung. */
-function nearLung(labels: Uint8Array, w: number, h: number, d: number, z: number, y: number, a: number, b: number, r: number, rz: number): boolean {
+/** Per slice z: x0, y0, x1, y1 (inclusive) of the voxels labelled `label`; x1 = −1 where there are none. */
+function sliceBoxes(labels: Uint8Array, w: number, h: number, d: number, label: number): Int32Array {
+  const boxes = new Int32Array(4 * d);
+  for (let z = 0; z < d; z++) {
+    boxes.set([w, h, -1, -1], 4 * z);
+    for (let y = 0; y < h; y++) {
+      const o = (z * h + y) * w;
+      let first = o;
+      while (first < o + w && labels[first] !== label) first++;
+      if (first === o + w) continue;
+      let last = o + w - 1;
+      while (labels[last] !== label) last--;
+      growBox(boxes, z, first - o, y, last - o, y);
+    }
+  }
+  return boxes;
+}
+
+function growBox(boxes: Int32Array, z: number, x0: number, y0: number, x1: number, y1: number): void {
+  const b = 4 * z;
+  if (x0 < boxes[b]!) boxes[b] = x0;
+  if (y0 < boxes[b + 1]!) boxes[b + 1] = y0;
+  if (x1 > boxes[b + 2]!) boxes[b + 2] = x1;
+  if (y1 > boxes[b + 3]!) boxes[b + 3] = y1;
+}
+
+/** Rows (z·h + y) within ±r rows and ±rz slices of a run of the components marked in `which`. */
+function rowsWithin(runs: Runs, which: Uint8Array, h: number, d: number, r: number, rz: number): Uint8Array {
+  const painted = new Uint8Array(h * d);
+  for (let k = 0; k < runs.count; k++) if (which[runs.comp[k]!]) painted[runs.row[k]!] = 1;
+  // Separable dilation over the (z, y) grid of rows: along y by r, then along z by rz.
+  const alongY = new Uint8Array(h * d), out = new Uint8Array(h * d);
+  for (let z = 0; z < d; z++) {
+    for (let y = 0; y < h; y++) {
+      if (!painted[z * h + y]) continue;
+      alongY.fill(1, z * h + Math.max(0, y - r), z * h + Math.min(h - 1, y + r) + 1);
+    }
+  }
+  for (let z = 0; z < d; z++) {
+    for (let y = 0; y < h; y++) {
+      if (!alongY[z * h + y]) continue;
+      for (let k = Math.max(0, z - rz); k <= Math.min(d - 1, z + rz); k++) out[k * h + y] = 1;
+    }
+  }
+  return out;
+}
+
+/** Whether any voxel within ±r in-plane and ±rz slices of the run is lung; only inside each slice's lung box. */
+function nearLung(labels: Uint8Array, boxes: Int32Array, w: number, h: number, d: number, z: number, y: number, a: number, b: number, r: number, rz: number): boolean {
   for (let k = Math.max(0, z - rz); k <= Math.min(d - 1, z + rz); k++) {
-    for (let yy = Math.max(0, y - r); yy <= Math.min(h - 1, y + r); yy++) {
+    const bx = 4 * k;
+    const y0 = Math.max(y - r, boxes[bx + 1]!), y1 = Math.min(y + r, boxes[bx + 3]!);
+    const x0 = Math.max(a - r, boxes[bx]!), x1 = Math.min(b + r, boxes[bx + 2]!);
+    for (let yy = y0; yy <= y1; yy++) {
       const o = (k * h + yy) * w;
-      for (let x = Math.max(0, a - r); x <= Math.min(w - 1, b + r); x++) if (labels[o + x] === LABEL.lung) return true;
+      for (let x = x0; x <= x1; x++) if (labels[o + x] === LABEL.lung) return true;
     }
   }
   return false;
@@ -233,92 +303,97 @@ function growIntoDenseLung(volume: Volume, labels: Uint8Array, threshold: number
   return added;
 }
 
-/** Per slice, a closing of the lung by a square of half-width CLOSING_MM that adds only body voxels (never
- *  outside air or airway lumen). */
-function closeSlices(volume: Volume, labels: Uint8Array): void {
-  const { width: w, height: h, depth: d } = volume;
-  const r = Math.max(1, Math.round(CLOSING_MM / volume.pixelSpacingMm[0]));
-  const m = r + 1;
-  const mask = new Uint8Array(w * h), dil = new Uint8Array(w * h), clo = new Uint8Array(w * h);
-  const s = squareScratch(w, h);
-  for (let z = 0; z < d; z++) {
-    const base = z * w * h;
-    let x0 = w, y0 = h, x1 = -1, y1 = -1;
-    for (let y = 0; y < h; y++) {
-      const o = base + y * w;
-      for (let x = 0; x < w; x++) if (labels[o + x] === LABEL.lung) { if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; y1 = y; }
-    }
-    if (x1 < 0) continue;
-    x0 = Math.max(0, x0 - m); y0 = Math.max(0, y0 - m); x1 = Math.min(w - 1, x1 + m); y1 = Math.min(h - 1, y1 + m);
-    const bw = x1 - x0 + 1, bh = y1 - y0 + 1;
-    for (let y = 0; y < bh; y++) for (let x = 0; x < bw; x++) mask[y * bw + x] = labels[base + (y0 + y) * w + x0 + x] === LABEL.lung ? 1 : 0;
-    dilateSquare(mask, bw, bh, r, s, dil);
-    erodeSquare(dil, bw, bh, r, s, clo);
-    for (let y = 0; y < bh; y++) {
-      for (let x = 0; x < bw; x++) {
-        const j = base + (y0 + y) * w + x0 + x;
-        if (clo[y * bw + x] && labels[j] === LABEL.tissue) labels[j] = LABEL.lung;
-      }
-    }
-  }
+export type CloseFillInput = {
+  labels: Uint8Array;
+  w: number;
+  h: number;
+  /** Closing half-width, pixels (CLOSING_MM). */
+  r: number;
+  /** Largest enclosed hole filled, pixels (HOLE_MAX_MM2). */
+  maxHole: number;
+};
+
+type CloseFillScratch = { mask: Uint8Array; dil: Uint8Array; clo: Uint8Array; morph: ReturnType<typeof squareScratch>; stack: Int32Array; list: Int32Array };
+
+export function closeFillScratch(w: number, h: number): CloseFillScratch {
+  const n = w * h;
+  return { mask: new Uint8Array(n), dil: new Uint8Array(n), clo: new Uint8Array(n), morph: squareScratch(w, h), stack: new Int32Array(n), list: new Int32Array(n) };
 }
 
 /**
- * Per slice: fills holes enclosed by lung (≤ HOLE_MAX_MM2, holding no airway) and records the lung's
- * bounding box. @returns the number of lung voxels.
+ * One slice: a closing of the lung by a square of half-width `r` that adds only body voxels (never
+ * outside air or airway lumen), then the filling of holes enclosed by lung (≤ `maxHole`, holding no
+ * airway). Writes x0, y0, x1, y1 of the slice's lung (x1 = −1 when none) and its voxel count to `out`.
  */
-function fillHolesAndBox(volume: Volume, labels: Uint8Array, boxes: Int32Array): number {
-  const { width: w, height: h, depth: d } = volume;
-  const n = w * h;
-  const maxHole = HOLE_MAX_MM2 / (volume.pixelSpacingMm[0] * volume.pixelSpacingMm[1]);
-  const m = new Uint8Array(n);
-  const stack = new Int32Array(n);
-  const list = new Int32Array(n);
-  let total = 0;
-  for (let z = 0; z < d; z++) {
-    const base = z * n;
-    let x0 = w, y0 = h, x1 = -1, y1 = -1;
-    for (let y = 0; y < h; y++) {
-      const o = base + y * w;
-      for (let x = 0; x < w; x++) if (labels[o + x] === LABEL.lung) { if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; y1 = y; }
+export function closeAndFillSlice(inp: CloseFillInput, z: number, out: Int32Array, s: CloseFillScratch): void {
+  const { labels, w, h, r } = inp;
+  const base = z * w * h;
+  const found = lungBox(labels, base, w, h);
+  if (!found) { out.set([-1, -1, -1, -1, 0]); return; }
+  const m = r + 1;
+  const x0 = Math.max(0, found[0] - m), y0 = Math.max(0, found[1] - m), x1 = Math.min(w - 1, found[2] + m), y1 = Math.min(h - 1, found[3] + m);
+  const bw = x1 - x0 + 1, bh = y1 - y0 + 1;
+  for (let y = 0; y < bh; y++) for (let x = 0; x < bw; x++) s.mask[y * bw + x] = labels[base + (y0 + y) * w + x0 + x] === LABEL.lung ? 1 : 0;
+  dilateSquare(s.mask, bw, bh, r, s.morph, s.dil);
+  erodeSquare(s.dil, bw, bh, r, s.morph, s.clo);
+  for (let y = 0; y < bh; y++) {
+    for (let x = 0; x < bw; x++) {
+      const j = base + (y0 + y) * w + x0 + x;
+      if (s.clo[y * bw + x] && labels[j] === LABEL.tissue) labels[j] = LABEL.lung;
     }
-    if (x1 < 0) { boxes.set([-1, -1, -1, -1], 4 * z); continue; }
-    // Box with a one-pixel margin, so the flood from its border surrounds the lung.
-    const bx0 = Math.max(0, x0 - 1), by0 = Math.max(0, y0 - 1), bx1 = Math.min(w - 1, x1 + 1), by1 = Math.min(h - 1, y1 + 1);
-    const bw = bx1 - bx0 + 1, bh = by1 - by0 + 1;
-    for (let y = 0; y < bh; y++) {
-      for (let x = 0; x < bw; x++) {
-        const l = labels[base + (by0 + y) * w + bx0 + x]!;
-        m[y * bw + x] = l === LABEL.lung ? 1 : l === LABEL.tissue ? 0 : 3; // 3: outside or airway, never filled
-      }
-    }
-    floodFromBorder(m, bw, bh, 0, 2, stack);
-    for (let i = 0; i < bw * bh; i++) {
-      if (m[i] !== 0) continue;
-      // One enclosed region: collect it, fill when small and free of airway/outside.
-      let sp = 0, len = 0, blocked = false;
-      m[i] = 4; stack[sp++] = i;
-      while (sp > 0) {
-        const j = stack[--sp]!;
-        list[len++] = j;
-        const x = j % bw;
-        const nb = [x > 0 ? j - 1 : -1, x < bw - 1 ? j + 1 : -1, j - bw, j + bw];
-        for (const q of nb) {
-          if (q < 0 || q >= bw * bh) continue;
-          if (m[q] === 0) { m[q] = 4; stack[sp++] = q; } else if (m[q] === 3 || m[q] === 2) blocked = blocked || m[q] === 3;
-        }
-      }
-      if (!blocked && len <= maxHole) {
-        for (let k = 0; k < len; k++) { const j = list[k]!; labels[base + (by0 + Math.floor(j / bw)) * w + bx0 + (j % bw)] = LABEL.lung; }
-      }
-    }
-    let count = 0;
-    for (let y = y0; y <= y1; y++) {
-      const o = base + y * w;
-      for (let x = x0; x <= x1; x++) if (labels[o + x] === LABEL.lung) count++;
-    }
-    total += count;
-    boxes.set([x0, y0, x1, y1], 4 * z);
   }
-  return total;
+  // A square's closing and the filling of enclosed holes stay inside the lung's bounding box.
+  fillHoles(inp, base, found, s);
+  const [lx0, ly0, lx1, ly1] = found;
+  let count = 0;
+  for (let y = ly0; y <= ly1; y++) {
+    const o = base + y * w;
+    for (let x = lx0; x <= lx1; x++) if (labels[o + x] === LABEL.lung) count++;
+  }
+  out.set([lx0, ly0, lx1, ly1, count]);
+}
+
+/** The bounding box [x0, y0, x1, y1] of the lung on the slice at `base`, or null. */
+function lungBox(labels: Uint8Array, base: number, w: number, h: number): [number, number, number, number] | null {
+  let x0 = w, y0 = h, x1 = -1, y1 = -1;
+  for (let y = 0; y < h; y++) {
+    const o = base + y * w;
+    for (let x = 0; x < w; x++) if (labels[o + x] === LABEL.lung) { if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; y1 = y; }
+  }
+  return x1 < 0 ? null : [x0, y0, x1, y1];
+}
+
+/** Fills the holes enclosed by lung on one slice: small ones that hold no airway or outside air. */
+function fillHoles(inp: CloseFillInput, base: number, [x0, y0, x1, y1]: [number, number, number, number], s: CloseFillScratch): void {
+  const { labels, w, h, maxHole } = inp;
+  const { mask: m, stack, list } = s;
+  // Box with a one-pixel margin, so the flood from its border surrounds the lung.
+  const bx0 = Math.max(0, x0 - 1), by0 = Math.max(0, y0 - 1), bx1 = Math.min(w - 1, x1 + 1), by1 = Math.min(h - 1, y1 + 1);
+  const bw = bx1 - bx0 + 1, bh = by1 - by0 + 1;
+  for (let y = 0; y < bh; y++) {
+    for (let x = 0; x < bw; x++) {
+      const l = labels[base + (by0 + y) * w + bx0 + x]!;
+      m[y * bw + x] = l === LABEL.lung ? 1 : l === LABEL.tissue ? 0 : 3; // 3: outside or airway, never filled
+    }
+  }
+  floodFromBorder(m, bw, bh, 0, 2, stack);
+  for (let i = 0; i < bw * bh; i++) {
+    if (m[i] !== 0) continue;
+    // One enclosed region: collect it, fill when small and free of airway/outside.
+    let sp = 0, len = 0, blocked = false;
+    m[i] = 4; stack[sp++] = i;
+    while (sp > 0) {
+      const j = stack[--sp]!;
+      list[len++] = j;
+      const x = j % bw;
+      const nb = [x > 0 ? j - 1 : -1, x < bw - 1 ? j + 1 : -1, j - bw, j + bw];
+      for (const q of nb) {
+        if (q < 0 || q >= bw * bh) continue;
+        if (m[q] === 0) { m[q] = 4; stack[sp++] = q; } else if (m[q] === 3 || m[q] === 2) blocked = blocked || m[q] === 3;
+      }
+    }
+    if (!blocked && len <= maxHole) {
+      for (let k = 0; k < len; k++) { const j = list[k]!; labels[base + (by0 + Math.floor(j / bw)) * w + bx0 + (j % bw)] = LABEL.lung; }
+    }
+  }
 }

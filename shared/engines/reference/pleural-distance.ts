@@ -8,6 +8,7 @@
  */
 import { LABEL } from './body.js';
 import type { Box3 } from './denoise.js';
+import { sharedArray } from './threads.js';
 
 const CAP = 255;
 
@@ -15,7 +16,7 @@ const CAP = 255;
 export function zDistances(labels: Uint8Array, w: number, h: number, d: number, box: Box3): Uint8Array {
   const bw = box.x1 - box.x0 + 1, bh = box.y1 - box.y0 + 1, bd = box.z1 - box.z0 + 1;
   const bn = bw * bh;
-  const out = new Uint8Array(bn * bd);
+  const out = sharedArray(Uint8Array, bn * bd);
   const run = new Uint8Array(bn).fill(box.z0 === 0 ? CAP : 0);
   for (let z = box.z0; z <= box.z1; z++) {
     const base = z * w * h, o = (z - box.z0) * bn;

@@ -5,22 +5,28 @@
  * CPU-bound seconds; aborting terminates the thread. `analyzeSeriesDir` is the same work in-process (the
  * `analyze DIR` CLI and the thread itself).
  */
-import { Worker } from 'node:worker_threads';
 import { AppError, EngineFailed, InvalidDicom, NotEligible } from '../../errors.js';
 import { EngineResult, type EngineInput, type IldEngine } from '../contract.js';
 import { assembleVolume } from '../../volume/assemble-volume.js';
 import { checkRequirements } from '../requirements.js';
 import { analyzeVolume } from './analyze-volume.js';
 import { REFERENCE_DESCRIPTOR } from './descriptor.js';
+import { startSiblingThread } from './threads.js';
 
 export type SeriesIds = Partial<Pick<EngineInput, 'studyInstanceUid' | 'seriesInstanceUid'>>;
+export type AnalyzeDirOptions = { threads?: number; now?: () => Date };
+export type ReferenceEngineOptions = {
+  /** Threads per analysis (ILDFLOW_ENGINE_THREADS; 0 = every core). */
+  threads?: number;
+};
 
 /**
  * Runs the reference engine in this thread on a folder holding one series.
  * @param ids - when given, the folder's UIDs must match (guards against analysing the wrong spool folder).
  * @throws InvalidDicom for unusable input, NotEligible when the requirements are not met.
  */
-export async function analyzeSeriesDir(dir: string, ids: SeriesIds = {}, now: () => Date = () => new Date()): Promise<EngineResult> {
+export async function analyzeSeriesDir(dir: string, ids: SeriesIds = {}, opts: AnalyzeDirOptions = {}): Promise<EngineResult> {
+  const now = opts.now ?? (() => new Date());
   const started = now();
   const volume = await assembleVolume(dir);
   const s = volume.summary;
@@ -32,7 +38,7 @@ export async function analyzeSeriesDir(dir: string, ids: SeriesIds = {}, now: ()
   }
   const reasons = checkRequirements(s, REFERENCE_DESCRIPTOR.requirements);
   if (reasons.length) throw new NotEligible(reasons);
-  const analysis = analyzeVolume(volume);
+  const analysis = await analyzeVolume(volume, { threads: opts.threads });
   const finished = now();
   return EngineResult.parse({
     ...analysis,
@@ -45,34 +51,21 @@ export type ThreadReply =
   | { ok: true; result: unknown }
   | { ok: false; error: { name: string; detail: string; reasons?: readonly string[] } };
 
-export type ThreadRequest = { dir: string; ids: SeriesIds };
+export type ThreadRequest = { dir: string; ids: SeriesIds; threads: number };
 
 /** Creates the reference engine; each `analyze` call runs on its own worker thread. */
-export function createReferenceEngine(): IldEngine {
+export function createReferenceEngine(opts: ReferenceEngineOptions = {}): IldEngine {
   return {
     descriptor: REFERENCE_DESCRIPTOR,
-    analyze: (input, signal) => runOnThread({ dir: input.seriesDir, ids: { studyInstanceUid: input.studyInstanceUid, seriesInstanceUid: input.seriesInstanceUid } }, signal),
+    analyze: (input, signal) =>
+      runOnThread({ dir: input.seriesDir, ids: { studyInstanceUid: input.studyInstanceUid, seriesInstanceUid: input.seriesInstanceUid }, threads: opts.threads ?? 0 }, signal),
   };
-}
-
-function spawnThread(request: ThreadRequest): Worker {
-  // Compiled, this module is dist/…/reference-engine.js and the thread is its sibling .js file. Under
-  // vitest or tsx it is a .ts file: the thread must load tsx's loader before importing TypeScript, and
-  // Node 20 does not apply `execArgv: ['--import', 'tsx']` to a worker's entry module, so a two-line
-  // bootstrap registers tsx (its documented `tsx/esm/api` register()) and then imports the entry.
-  if (!import.meta.url.endsWith('.ts')) {
-    return new Worker(new URL('./analyze-thread.js', import.meta.url), { workerData: request });
-  }
-  const entry = new URL('./analyze-thread.ts', import.meta.url).href;
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: request });
 }
 
 function runOnThread(request: ThreadRequest, signal: AbortSignal): Promise<EngineResult> {
   if (signal.aborted) return Promise.reject(signal.reason ?? new Error('aborted'));
   return new Promise<EngineResult>((resolve, reject) => {
-    const worker = spawnThread(request);
+    const worker = startSiblingThread(import.meta.url, 'analyze-thread', request);
     let settled = false;
     const settle = (fn: () => void): void => {
       if (settled) return;

@@ -40,7 +40,7 @@ function run(family: ScannerFamily, pattern: PhantomPattern): Promise<{ volume: 
       const { truth } = await generateScannerPhantom({ dir, family, pattern, seed: SEED, ...PHYSICS, superSample: 2, subSliceMm: 0.5 });
       const volume = await assembleVolume(dir);
       await rm(dir, { recursive: true, force: true });
-      return { volume, truth, result: analyzeVolume(volume) };
+      return { volume, truth, result: await analyzeVolume(volume) };
     })();
     cache.set(key, p);
   }
@@ -93,7 +93,7 @@ describe('metamorphic checks', () => {
     }
     const offset = volume.hu.map((v) => Math.min(32767, v + 20));
     for (const [name, hu] of [['flip', flipped], ['+20 HU', offset]] as const) {
-      const other = analyzeVolume({ ...volume, hu });
+      const other = await analyzeVolume({ ...volume, hu });
       expect(other.classification.category, name).toBe(result.classification.category);
       for (const c of CLASSES) expect(Math.abs(other.quantities.extents[c] - result.quantities.extents[c]), `${name} ${c}`).toBeLessThanOrEqual(2);
     }
