@@ -24,9 +24,9 @@ const ANY: readonly Role[] = ['orderer', 'pacs', 'radiologist', 'billing', 'admi
 
 export const ROUTES = {
   createCase: { method: 'post', path: '/v1/cases', roles: ['orderer', 'pacs', 'admin'], ok: 202, problems: [400, 409, 413, 415], summary: 'Create a case from an order; 200 with the existing case when the same source posts the same order again, 409 when the order id holds another order' },
-  getCase: { method: 'get', path: '/v1/cases/{id}', roles: ANY, ok: 200, problems: [404], phi: true, summary: 'The case with its timeline (audited PHI read)' },
-  listCases: { method: 'get', path: '/v1/cases', roles: ['orderer', 'radiologist', 'admin'], ok: 200, problems: [400], phi: true, summary: 'List cases, newest first, with a cursor' },
-  cancelCase: { method: 'post', path: '/v1/cases/{id}/cancel', roles: ['orderer', 'admin'], ok: 200, problems: [400, 404, 409], summary: 'Cancel a case before signature' },
+  getCase: { method: 'get', path: '/v1/cases/{id}', roles: ANY, ok: 200, problems: [404], phi: true, summary: 'The case with its timeline (audited PHI read); an orderer reads only its own orders, billing and pacs only the fields their job needs' },
+  listCases: { method: 'get', path: '/v1/cases', roles: ['orderer', 'radiologist', 'admin'], ok: 200, problems: [400], phi: true, summary: 'List cases, newest first, with a cursor (an orderer: only its own orders)' },
+  cancelCase: { method: 'post', path: '/v1/cases/{id}/cancel', roles: ['orderer', 'admin'], ok: 200, problems: [400, 404, 409], summary: 'Cancel a case before signature (an orderer: only its own orders)' },
   retryCase: { method: 'post', path: '/v1/cases/{id}/retry', roles: ['admin'], ok: 200, problems: [404, 409], summary: 'Re-queue a failed case with the next attempt' },
   reviewQueue: { method: 'get', path: '/v1/review/queue', roles: ['radiologist'], ok: 200, problems: [], phi: true, summary: 'awaiting_review and in_review cases: stat, urgent, routine, then oldest first' },
   claimCase: { method: 'post', path: '/v1/cases/{id}/claim', roles: ['radiologist'], ok: 200, problems: [404, 409], summary: 'Claim (or renew the lease on) a case for review' },

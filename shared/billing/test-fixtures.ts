@@ -112,6 +112,7 @@ export function makeSignedCase(overrides: Partial<Case> = {}): Case {
     createdAt: '2026-11-27T14:00:00.000Z',
     updatedAt: '2026-11-27T16:30:00.000Z',
     attempt: 0,
+    orderedBy: 'u-ord',
     order: {
       id: 'ORD-1001',
       orderedAt: '2026-11-27T09:00:00-05:00',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CASE_STATUSES } from '../domain/case.js';
-import { TransitionRefused } from '../errors.js';
+import { CaseNotFound, TransitionRefused } from '../errors.js';
 import { cancelCase, matchesStudyEvent, resumeAwaitingStudy, retryCase } from './lifecycle.js';
 import { ADMIN, ORDERER, T0, caseIn } from './test-cases.js';
 
@@ -10,6 +10,11 @@ describe('cancelCase', () => {
   });
   it.each(CASE_STATUSES.filter((s) => !['queued', 'awaiting_study', 'awaiting_review'].includes(s)))('refuses a %s case', (s) => {
     expect(() => cancelCase(caseIn(s), ORDERER, T0)).toThrow(TransitionRefused);
+  });
+  it("answers another orderer's case as not found, and lets an admin cancel any", () => {
+    const theirs = caseIn('queued', { orderedBy: 'u-ord-2' });
+    expect(() => cancelCase(theirs, ORDERER, T0)).toThrow(CaseNotFound);
+    expect(cancelCase(theirs, ADMIN, T0).next.status).toBe('cancelled');
   });
 });
 

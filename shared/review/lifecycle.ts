@@ -1,6 +1,7 @@
 /** Order-level lifecycle decisions: cancel, admin retry, and resuming a case when its study arrives. */
+import { mayCancel } from '../auth/case-access.js';
 import type { Case } from '../domain/case.js';
-import { TransitionRefused } from '../errors.js';
+import { CaseNotFound, TransitionRefused } from '../errors.js';
 import type { Change } from '../store/case-store.js';
 import { withoutClaim, type ReviewUser } from './actor.js';
 
@@ -10,9 +11,11 @@ const CANCELLABLE = new Set<Case['status']>(['queued', 'awaiting_study', 'awaiti
 /**
  * → cancelled, before signature. Cases mid-stage (retrieving, analyzing) or claimed by a physician
  * (in_review) are refused with 409: the running stage or the physician would otherwise act on a
- * cancelled case. Roles are checked by the route; here only the state.
+ * cancelled case. Roles are checked by the route; here the state, and that an orderer cancels only the
+ * orders it placed (DESIGN.md §6) — another orderer's case is answered as if it did not exist.
  */
 export function cancelCase(c: Case, user: ReviewUser, _now: Date, why?: string): Change {
+  if (!mayCancel(c, user)) throw new CaseNotFound(`no case ${c.id}`);
   if (!CANCELLABLE.has(c.status)) throw new TransitionRefused(`a ${c.status} case cannot be cancelled`);
   return { next: { ...withoutClaim(c), status: 'cancelled' }, reason: `cancelled by ${user.id}${why ? `: ${why}` : ''}` };
 }

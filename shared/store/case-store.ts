@@ -29,7 +29,8 @@ export type Actor = string;
 
 export type AuditEntry = Readonly<{ userId: string; action: string; caseId?: string; ip?: string; detail?: string }>;
 
-export type ListQuery = Readonly<{ status?: CaseStatus; patientId?: string; cursor?: string; limit: number }>;
+/** `orderedBy`: only the cases this user ordered (an orderer's list, DESIGN.md §6). */
+export type ListQuery = Readonly<{ status?: CaseStatus; patientId?: string; orderedBy?: string; cursor?: string; limit: number }>;
 
 export type StoredEvent = Readonly<{ cursor: string; eventId: string; event: unknown }>;
 
@@ -80,13 +81,14 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
     const entry: TimelineEntry = { at: now, actor: opts.actor, from: null, to: 'queued', reason: 'order accepted' };
     const [created, holder] = (await redis.eval(
       CREATE_CASE,
-      6,
+      7,
       keys.order(body.order.id),
       keys.case(id),
       keys.all,
       keys.status('queued'),
       keys.timeline(id),
       keys.patient(body.patient.id),
+      keys.orderer(opts.actor),
       id,
       JSON.stringify(c),
       Date.parse(now),
@@ -159,13 +161,14 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
    * come in reverse lexicographic order (ZREVRANGEBYSCORE), so ties are resumed exactly, never skipped.
    */
   async function list(q: ListQuery): Promise<{ items: Case[]; nextCursor: string | null }> {
-    const key = q.patientId ? keys.patient(q.patientId) : q.status ? keys.status(q.status) : keys.all;
+    const key = q.patientId ? keys.patient(q.patientId) : q.orderedBy ? keys.orderer(q.orderedBy) : q.status ? keys.status(q.status) : keys.all;
     const [cursorScore, cursorId] = q.cursor ? [q.cursor.slice(0, q.cursor.indexOf(':')), q.cursor.slice(q.cursor.indexOf(':') + 1)] : ['+inf', ''];
     const after = (score: string, id: string) => !q.cursor || Number(score) < Number(cursorScore) || (score === cursorScore && id < cursorId);
     const items: { c: Case; score: string }[] = [];
     const upper = cursorScore;
     let offset = 0;
-    // Over-read, then filter: a patient's index does not know statuses, and hashed keys may collide.
+    // Over-read, then filter: one index is read (patient, orderer, status or all) and the other filters
+    // applied to its documents; hashed patient keys may also collide.
     for (;;) {
       const flat = await redis.zrevrangebyscore(key, upper, '-inf', 'WITHSCORES', 'LIMIT', offset, q.limit * 2);
       const pairs: [string, string][] = [];
@@ -174,7 +177,8 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
       for (let i = 0; i < pairs.length && items.length < q.limit; i++) {
         const c = docs[i];
         const [id, score] = pairs[i]!;
-        if (c && after(score, id) && (!q.status || c.status === q.status) && (!q.patientId || c.patient.id === q.patientId)) items.push({ c, score });
+        const wanted = (!q.status || c?.status === q.status) && (!q.patientId || c?.patient.id === q.patientId) && (!q.orderedBy || c?.orderedBy === q.orderedBy);
+        if (c && after(score, id) && wanted) items.push({ c, score });
       }
       if (items.length >= q.limit || pairs.length < q.limit * 2) break;
       offset += pairs.length;

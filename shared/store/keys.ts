@@ -15,6 +15,8 @@ export function caseKeys(prefix: string) {
     // MRNs are PHI: the index key carries a hash, so key names in monitoring tools reveal nothing.
     patient: (patientId: string) => k(`patient:${createHash('sha256').update(patientId).digest('hex').slice(0, 32)}`),
     study: (studyUid: string) => k(`study:${studyUid}`),
+    /** The cases a user ordered (`Case.orderedBy`): an orderer's list reads this, not every case. */
+    orderer: (userId: string) => k(`orderer:${userId}`),
     review: k('review'),
     /** id → worklist row (review-row.ts) of each case in `review`. */
     reviewRows: k('review:rows'),

@@ -5,7 +5,7 @@
 
 /**
  * Create a case unless its order id is known.
- * KEYS: order, case, all, status, timeline, patient
+ * KEYS: order, case, all, status, timeline, patient, orderer
  * ARGV: id, doc, createdScore, status, timelineEntry
  * Returns the id of the case that holds the order id (the new one or the existing one).
  */
@@ -18,6 +18,7 @@ redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
 redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])
 redis.call('RPUSH', KEYS[5], ARGV[5])
 redis.call('ZADD', KEYS[6], ARGV[3], ARGV[1])
+redis.call('ZADD', KEYS[7], ARGV[3], ARGV[1])
 return {1, ARGV[1]}
 `;
 

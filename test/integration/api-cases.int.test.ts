@@ -132,13 +132,14 @@ describe('cases API', () => {
 
   it('writes an audit entry for a PHI read and returns the timeline', async () => {
     const c = await h.seedCase('awaiting_review');
-    const res = await h.call('GET', `/v1/cases/${c.id}`, { as: 'billing' });
+    // The billing role no longer sees the timeline (issue 11, F1: api-case-access.int.test.ts); a radiologist does.
+    const res = await h.call('GET', `/v1/cases/${c.id}`, { as: 'radiologist' });
     expect(res.status).toBe(200);
     expect(res.json.patient.id).toBe(c.patient.id);
     expect(res.json.timeline.map((t: { to: string }) => t.to)).toEqual(['queued', 'retrieving', 'analyzing', 'awaiting_review']);
     expect(res.headers.get('cache-control')).toBe('no-store');
     const trail = await h.store.auditTrail();
-    expect(trail).toContainEqual(expect.objectContaining({ userId: 'u-bill', action: 'case.read', caseId: c.id, ip: expect.stringMatching(/127\.0\.0\.1/) }));
+    expect(trail).toContainEqual(expect.objectContaining({ userId: 'u-rad-1', action: 'case.read', caseId: c.id, ip: expect.stringMatching(/127\.0\.0\.1/) }));
   });
 
   it('answers 404 problem+json for an unknown case and an unknown route', async () => {

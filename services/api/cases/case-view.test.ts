@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { makeReview } from '../../../shared/billing/test-fixtures.js';
+import type { Case } from '../../../shared/domain/case.js';
 import { caseIn } from '../../../shared/review/test-cases.js';
 import { caseView, timelineView, withoutInternals } from './case-view.js';
 
@@ -22,27 +24,54 @@ describe('withoutInternals', () => {
   ])('leaves plain text alone: %j', (text) => expect(withoutInternals(text)).toBe(text));
 });
 
+const ADMIN = { id: 'u-admin', roles: ['admin'] } as const;
+const RAD = { id: 'u-rad-1', roles: ['radiologist'] } as const;
+const ORDERER = { id: 'u-ord', roles: ['orderer'] } as const;
+
 describe('caseView', () => {
   const failed = caseIn('failed', { failure: { stage: 'retrieve', reason: 'WADO-RS series: HTTP 500 from the PACS (http://pacs:8042/dicom-web)', at: '2026-11-27T10:00:00Z', attempts: 6 } });
 
   it('drops the spool path for every role, admins included', () => {
-    for (const roles of [['admin'], ['radiologist'], ['orderer']] as const) {
-      const shown = caseView(failed, { roles });
+    for (const viewer of [ADMIN, RAD, ORDERER, { id: 'u-bill', roles: ['billing'] }, { id: 'u-pacs', roles: ['pacs'] }] as const) {
+      const shown = caseView(failed, viewer) as { source?: Record<string, unknown> };
       expect(shown.source).toBeDefined();
       expect(shown.source).not.toHaveProperty('seriesDir');
-      expect(shown.source?.seriesInstanceUid).toBe(failed.source?.seriesInstanceUid);
+      expect(shown.source?.seriesInstanceUid, viewer.id).toBe(failed.source?.seriesInstanceUid);
     }
     expect(failed.source?.seriesDir).toBeDefined(); // the stored case is not changed
   });
 
   it('shows the failure reason whole to an admin, without the PACS URL to others', () => {
-    expect(caseView(failed, { roles: ['admin'] }).failure?.reason).toContain('http://pacs:8042/dicom-web');
-    expect(caseView(failed, { roles: ['radiologist'] }).failure).toEqual({ ...failed.failure, reason: 'WADO-RS series: HTTP 500 from the PACS ([internal])' });
+    expect((caseView(failed, ADMIN) as Case).failure?.reason).toContain('http://pacs:8042/dicom-web');
+    expect((caseView(failed, RAD) as Case).failure).toEqual({ ...failed.failure, reason: 'WADO-RS series: HTTP 500 from the PACS ([internal])' });
   });
 
   it('does the same to timeline reasons', () => {
     const entries = [{ at: 'x', actor: 'worker:retrieve', from: 'retrieving', to: 'failed', reason: 'retrieve failed: http://pacs/x' }] as const;
-    expect(timelineView(entries, { roles: ['admin'] })[0]!.reason).toContain('http://pacs/x');
-    expect(timelineView(entries, { roles: ['orderer'] })[0]!.reason).toBe('retrieve failed: [internal]');
+    expect(timelineView(entries, ADMIN)[0]!.reason).toContain('http://pacs/x');
+    expect(timelineView(entries, ORDERER)[0]!.reason).toBe('retrieve failed: [internal]');
+  });
+
+  it("shows another orderer nothing, and the PACS role no patient, order details, result or review", () => {
+    expect(caseView(failed, { id: 'u-ord-2', roles: ['orderer'] })).toBeNull();
+    const signed = caseIn('signed');
+    expect(caseView(signed, { id: 'u-pacs', roles: ['pacs'] })).toEqual({
+      id: signed.id,
+      status: 'signed',
+      createdAt: signed.createdAt,
+      updatedAt: signed.updatedAt,
+      requestedStudy: signed.requestedStudy,
+      order: { id: signed.order.id },
+      source: { studyInstanceUid: signed.source!.studyInstanceUid, seriesInstanceUid: signed.source!.seriesInstanceUid, accessionNumber: 'A123' },
+    });
+  });
+
+  it('shows billing the claim documentation, without clinical text or engine internals', () => {
+    const signed = caseIn('signed', { review: makeReview({ comment: 'clinical note' }) });
+    const shown = caseView(signed, { id: 'u-bill', roles: ['billing'] }) as Record<string, any>;
+    expect(Object.keys(shown).sort()).toEqual(['advisories', 'coverage', 'createdAt', 'id', 'order', 'patient', 'result', 'review', 'source', 'status', 'updatedAt']);
+    expect(shown.result).toEqual({ engine: signed.result!.engine, classification: { category: signed.result!.classification.category } });
+    expect(Object.keys(shown.review).sort()).toEqual(['addenda', 'attestation', 'classification', 'decision', 'signedAt', 'signer']);
+    expect(shown.source).not.toHaveProperty('selection');
   });
 });

@@ -1,4 +1,5 @@
 import type { RequestHandler } from 'express';
+import { seesAllCases } from '../../../shared/auth/case-access.js';
 import { z } from 'zod';
 import { CaseStatus } from '../../../shared/domain/case.js';
 import { parseInput, userOf } from '../context.js';
@@ -14,14 +15,15 @@ export const ListCasesQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
-/** GET /v1/cases: newest first; `next` is null on the last page. */
+/** GET /v1/cases: newest first; `next` is null on the last page. Radiologists and admins list every case. */
 export const listCases =
   (deps: Pick<ApiDeps, 'store'>): RequestHandler =>
   async (req, res) => {
     const q = parseInput(ListCasesQuery, req.query);
-    const { items, nextCursor } = await deps.store.list(q);
+    const viewer = userOf(res);
+    // An orderer lists only the orders it placed (DESIGN.md §6), whatever the filters say.
+    const { items, nextCursor } = await deps.store.list(seesAllCases(viewer) ? q : { ...q, orderedBy: viewer.id });
     // A list shows patients: audited as one read, with no case id (the query is not logged: it may hold an MRN).
     await auditRead(deps.store, req, res, q.patientId ? 'case.list.patient' : 'case.list');
-    const viewer = userOf(res);
-    res.json({ items: items.map((c) => caseView(c, viewer)), next: nextCursor });
+    res.json({ items: items.flatMap((c) => caseView(c, viewer) ?? []), next: nextCursor });
   };
