@@ -81,7 +81,8 @@ describe.skipIf(!isOrthancInstalled())('PACS over DICOMweb (real Orthanc)', () =
     const rejected = Object.fromEntries(c.source.selection.rejected.map((r: { seriesInstanceUid: string; reasons: string[] }) => [r.seriesInstanceUid, r.reasons.join('; ')]));
     expect(rejected[mixed.localizer]).toMatch(/localizer/);
     expect(rejected[mixed.soft]).toMatch(/slice thickness 5 mm/);
-    expect(await readdir(c.source.seriesDir)).toHaveLength(128);
+    // The spool path never leaves the API (issue 11, F10): the store has it.
+    expect(await readdir((await h.runtime.store.get(c.id)).source!.seriesDir)).toHaveLength(128);
   });
 
   it('makes a patient with no eligible CT ineligible, with the reasons', async () => {

@@ -67,7 +67,8 @@ describe.skipIf(!isOrthancInstalled())('one case over DICOMweb, C-GET and C-MOVE
         const c = done.case ?? done;
         expect(c.status, `${name}: ${JSON.stringify(c.failure ?? c.ineligibleReasons)}`).toBe('awaiting_review');
         expect(c.source.seriesInstanceUid).toBe(seriesUid);
-        const v = await assembleVolume(c.source.seriesDir);
+        // The spool path never leaves the API (issue 11, F10): the store has it.
+        const v = await assembleVolume((await h.runtime.store.get(c.id)).source!.seriesDir);
         seen[name] = {
           volume: createHash('sha256').update(new Uint8Array(v.hu.buffer, v.hu.byteOffset, v.hu.byteLength)).digest('hex'),
           category: c.result.classification.category,
