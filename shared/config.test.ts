@@ -37,7 +37,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...base, ILDFLOW_TRUST_PROXY: v }).ILDFLOW_TRUST_PROXY).toBe(v);
   });
 
-  it.each(['true', '1', '*', '10.0.0.0/33', '10.0.0.1/8/2', 'proxy.example', 'loopback,'])('refuses ILDFLOW_TRUST_PROXY=%j (any client could claim an address)', (v) => {
+  it.each(['true', '1', '*', '10.0.0.0/0', '::/0', '10.0.0.0/33', '10.0.0.1/8/2', 'proxy.example', 'loopback,'])('refuses ILDFLOW_TRUST_PROXY=%j (any client could claim an address)', (v) => {
     expect(() => loadConfig({ ...base, ILDFLOW_TRUST_PROXY: v })).toThrow(/ILDFLOW_TRUST_PROXY/);
   });
 

@@ -24,7 +24,8 @@ function isProxyAddress(item: string): boolean {
   const [ip, bits, extra] = item.split('/');
   const family = isIP(ip ?? '');
   if (!family || extra !== undefined) return false;
-  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+  // A /0 block is every address: as credulous as `true` (and refused by express's proxy-addr).
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) >= 1 && Number(bits) <= (family === 4 ? 32 : 128));
 }
 
 const TrustProxy = z
