@@ -57,6 +57,9 @@ export async function openRuntime(
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const prefix = config.ILDFLOW_REDIS_PREFIX;
   const store = createCaseStore(redis, prefix);
+  // Cases stored before the orderer was recorded get it now, before anyone reads or lists them.
+  const backfilled = await store.backfillOrderedBy();
+  if (backfilled) logger.info({ cases: backfilled }, 'recorded the orderer of cases stored before it was kept');
   const pipeline = createPipeline(redis, prefix);
   const metrics = createMetrics();
   const artifacts = createArtifactStore(config.ILDFLOW_DATA_DIR);

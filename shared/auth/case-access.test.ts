@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { caseAccess, mayCancel } from './case-access.js';
+import { caseAccess, legacyOrderer, mayCancel } from './case-access.js';
 
 const own = { orderedBy: 'u-ord' };
 const user = (id: string, ...roles: ('orderer' | 'pacs' | 'radiologist' | 'billing' | 'admin')[]) => ({ id, roles });
@@ -27,4 +27,14 @@ describe('mayCancel', () => {
     [user('u-ord-2', 'orderer'), false],
     [user('u-rad', 'radiologist'), false],
   ] as const)('%o → %s', (u, ok) => expect(mayCancel(own, u)).toBe(ok));
+});
+
+describe('legacyOrderer', () => {
+  const entry = (actor: string, from: 'queued' | null = null) => ({ at: '2026-10-01T08:00:00Z', actor, from, to: 'queued' as const, reason: 'order accepted' });
+  it('is the user who posted the order, named by the first timeline entry', () => expect(legacyOrderer(entry('u-ord'))).toBe('u-ord'));
+  it.each([
+    ['a worker', entry('worker:import')],
+    ['an entry that is not the creation', entry('u-ord', 'queued')],
+    ['no entry', undefined],
+  ] as const)('is none for %s', (_what, e) => expect(legacyOrderer(e)).toBeUndefined());
 });

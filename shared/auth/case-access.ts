@@ -4,14 +4,14 @@
  * (`orderedBy`); the billing role sees what a claim needs; the PACS role a case's study identifiers and
  * status. Pure: the API applies it (services/api/cases/case-view.ts), the cancel decision checks it.
  */
-import type { Case } from '../domain/case.js';
-import type { Role } from './users.js';
+import type { Case, TimelineEntry } from '../domain/case.js';
+import { USER_ID, type Role } from './users.js';
 
 export type CaseAccess = 'full' | 'billing' | 'pacs';
 
 type Who = Readonly<{ id: string; roles: readonly Role[] }>;
 
-/** A case stored before its orderer was recorded has none: it is no orderer's own. */
+/** A case whose orderer is not known (see `legacyOrderer`) has none: it is no orderer's own. */
 export const isOwnOrder = (c: Pick<Case, 'orderedBy'>, user: Who): boolean => c.orderedBy !== undefined && c.orderedBy === user.id;
 
 /** Sees every case in full (and lists every case). */
@@ -28,3 +28,14 @@ export function caseAccess(c: Pick<Case, 'orderedBy'>, user: Who): CaseAccess | 
 
 /** An admin cancels any case; an orderer only the orders it placed. */
 export const mayCancel = (c: Pick<Case, 'orderedBy'>, user: Who): boolean => user.roles.includes('admin') || (user.roles.includes('orderer') && isOwnOrder(c, user));
+
+/**
+ * The orderer of a case stored before `orderedBy` was recorded: the user its first timeline entry names,
+ * since the store has always written that entry (null → queued, "order accepted") with the user who
+ * posted the order as its actor. A first entry that names a worker or anything but a user id gives none:
+ * such a case stays with the roles that see every case.
+ */
+export function legacyOrderer(first: TimelineEntry | undefined): string | undefined {
+  if (!first || first.from !== null || first.to !== 'queued') return undefined;
+  return USER_ID.test(first.actor) ? first.actor : undefined;
+}

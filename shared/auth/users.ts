@@ -13,9 +13,12 @@ export const ROLES = ['orderer', 'pacs', 'radiologist', 'billing', 'admin'] as c
 export const Role = z.enum(ROLES);
 export type Role = z.infer<typeof Role>;
 
+/** A user id: letters, digits, dot, dash, underscore. Worker actors (`worker:retrieve`) never match it. */
+export const USER_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
 export const UserRecord = z
   .object({
-    id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+    id: z.string().regex(USER_ID),
     name: z.string().min(1).max(200),
     roles: z.array(Role).min(1),
     npi: z.string().optional(),

@@ -214,7 +214,9 @@ export type Case = {
   attempt: number;
   /**
    * The user who posted the order (an orderer, or an interface with the pacs role): its ordering source
-   * (DESIGN.md §5). Absent on cases stored before it was recorded; such a case belongs to no orderer.
+   * (DESIGN.md §5). Cases stored before it was recorded get it from their first timeline entry
+   * (`legacyOrderer`, written at start-up by `backfillOrderedBy`); one whose creator is unknown has none
+   * and belongs to no orderer.
    */
   orderedBy?: string;
   order: Order;

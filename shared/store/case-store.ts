@@ -13,9 +13,10 @@ import {
   type CreateCaseBody,
   type TimelineEntry,
 } from '../domain/case.js';
+import { legacyOrderer } from '../auth/case-access.js';
 import { CaseNotFound, TransitionRefused } from '../errors.js';
 import { caseKeys, type Keys } from './keys.js';
-import { CREATE_CASE, UPDATE_CASE } from './scripts.js';
+import { CREATE_CASE, SCAN_ORDERED_BY, SET_ORDERED_BY, UPDATE_CASE } from './scripts.js';
 import { createDeliveryStore } from './delivery-store.js';
 import { reviewRow, type ReviewRow } from './review-row.js';
 
@@ -44,7 +45,47 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
   async function find(id: string): Promise<Case | null> {
     if (!/^[A-Za-z0-9-]{1,64}$/.test(id)) return null;
     const doc = await redis.hget(keys.case(id), 'doc');
-    return doc ? (JSON.parse(doc) as Case) : null;
+    if (!doc) return null;
+    const c = JSON.parse(doc) as Case;
+    // A case stored before orderedBy was recorded: derived on every read until `backfillOrderedBy` has
+    // written it, so its orderer keeps it through an upgrade (a rolling one included).
+    return c.orderedBy === undefined ? withLegacyOrderer(c) : c;
+  }
+
+  async function withLegacyOrderer(c: Case): Promise<Case> {
+    const first = await redis.lindex(keys.timeline(c.id), 0);
+    const orderedBy = legacyOrderer(first ? (JSON.parse(first) as TimelineEntry) : undefined);
+    return orderedBy ? { ...c, orderedBy } : c;
+  }
+
+  /**
+   * Upgrade step, run at every start-up (services/cli/runtime.ts): every case gets its `orderedBy` (from
+   * its first timeline entry, `legacyOrderer`) and its place in its orderer's index, so an orderer lists the
+   * cases it placed before the field existed. Idempotent and cheap when there is nothing to do: the
+   * documents are checked inside Redis, BATCH at a time. Returns how many cases it changed.
+   */
+  async function backfillOrderedBy(): Promise<number> {
+    const BATCH = 500;
+    let changed = 0;
+    for (let start = 0; ; start += BATCH) {
+      const [read, added, lacking] = (await redis.eval(SCAN_ORDERED_BY, 1, keys.all, keys.case(''), keys.orderer(''), start, start + BATCH - 1)) as [number, number, string[]];
+      changed += added;
+      for (const id of lacking) changed += await recordLegacyOrderer(id);
+      if (read < BATCH) return changed;
+    }
+  }
+
+  async function recordLegacyOrderer(id: string): Promise<number> {
+    for (let i = 0; i < MAX_RACE_RETRIES; i++) {
+      const [doc, version] = await redis.hmget(keys.case(id), 'doc', 'version');
+      if (!doc || !version) return 0;
+      const c = await withLegacyOrderer(JSON.parse(doc) as Case);
+      if (!c.orderedBy) return 0; // no user posted it: it stays with the roles that see every case
+      const next: Case = { ...c, version: Number(version) + 1 };
+      const ok = await redis.eval(SET_ORDERED_BY, 2, keys.case(id), keys.orderer(c.orderedBy), version, String(next.version), JSON.stringify(next), id, Date.parse(c.createdAt));
+      if (ok === 1) return 1;
+    }
+    return 0; // changing too quickly: find() still derives it, and the next start-up tries again
   }
 
   async function get(id: string): Promise<Case> {
@@ -254,6 +295,7 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
     find,
     get,
     create,
+    backfillOrderedBy,
     update,
     transition,
     timeline,

@@ -57,3 +57,41 @@ while ARGV[i] do
 end
 return 1
 `;
+
+/**
+ * Upgrade step for cases stored before `orderedBy` (case-store.ts `backfillOrderedBy`): over the members
+ * `start`..`stop` of the all-cases index, put each case that names its orderer in that orderer's index,
+ * and return the ids of the cases that name none, for the caller to derive it. `"orderedBy":"` can only
+ * be the document's own key: inside a JSON string its quotes would be escaped.
+ * KEYS: all. ARGV: case key prefix, orderer key prefix (keys.ts, with an empty id), start, stop
+ * Returns {members read, index entries added, ids without orderedBy}.
+ */
+export const SCAN_ORDERED_BY = `
+local ids = redis.call('ZRANGE', KEYS[1], ARGV[3], ARGV[4])
+local lacking = {}
+local added = 0
+for _, id in ipairs(ids) do
+  local doc = redis.call('HGET', ARGV[1] .. id, 'doc')
+  if doc then
+    local by = string.match(doc, '"orderedBy":"([A-Za-z0-9._-]+)"')
+    if not by then
+      table.insert(lacking, id)
+    else
+      added = added + redis.call('ZADD', ARGV[2] .. by, 'NX', redis.call('ZSCORE', KEYS[1], id), id)
+    end
+  end
+end
+return {#ids, added, lacking}
+`;
+
+/**
+ * Record a legacy case's orderer: compare-and-set on the version (a concurrent change wins and the step
+ * is tried again on its result), and add the case to the orderer's index.
+ * KEYS: case, orderer. ARGV: expectedVersion, newVersion, doc, id, createdScore. Returns 1, or 0 on a lost race.
+ */
+export const SET_ORDERED_BY = `
+if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'doc', ARGV[3], 'version', ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[5], ARGV[4])
+return 1
+`;
