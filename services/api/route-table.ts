@@ -32,7 +32,7 @@ export const ROUTES = {
   claimCase: { method: 'post', path: '/v1/cases/{id}/claim', roles: ['radiologist'], ok: 200, problems: [404, 409], summary: 'Claim (or renew the lease on) a case for review' },
   releaseCase: { method: 'post', path: '/v1/cases/{id}/release', roles: ['radiologist'], ok: 200, problems: [404, 409], summary: 'Return a claimed case to the queue' },
   submitReview: { method: 'post', path: '/v1/cases/{id}/review', roles: ['radiologist'], ok: 200, problems: [400, 404, 409, 413], summary: 'Accept, amend or reject the result and sign (claim holder only)' },
-  addAddendum: { method: 'post', path: '/v1/cases/{id}/addendum', roles: ['radiologist', 'admin'], ok: 200, problems: [400, 404, 409, 413], summary: 'Add an addendum (signer or admin); a change to reject reverses the charge' },
+  addAddendum: { method: 'post', path: '/v1/cases/{id}/addendum', roles: ['radiologist', 'admin'], ok: 200, problems: [400, 404, 409, 413], summary: 'Add an addendum (signer or admin); a change of decision is signed by a radiologist (NPI, attestation); a change to reject reverses the charge' },
   listArtifacts: { method: 'get', path: '/v1/cases/{id}/artifacts', roles: ['radiologist', 'billing', 'admin'], ok: 200, problems: [404], phi: true, summary: 'The artifacts of a case' },
   getArtifact: { method: 'get', path: '/v1/cases/{id}/artifacts/{name}', roles: ['radiologist', 'billing', 'admin'], ok: 200, problems: [404], phi: true, summary: 'One artifact (report PDF, SR, FHIR DiagnosticReport, key image)' },
   billingEvents: { method: 'get', path: '/v1/billing/events', roles: ['billing'], ok: 200, problems: [400], phi: true, summary: 'Charge and reversal events in order after a cursor (at-least-once; dedupe on eventId)' },

@@ -155,11 +155,26 @@ export const ReviewBody = z
   });
 export type ReviewBody = z.infer<typeof ReviewBody>;
 
-export const AddendumBody = z.object({
-  text: Text(4000),
-  decision: ReviewDecision.optional(),
-  classification: Classification.optional(),
-});
+/**
+ * An addendum: text, optionally changing the decision. A change of decision (or classification) changes a
+ * signed result, so it is a signature of its own (DESIGN.md §6): it needs the physician's attestation, and
+ * a classification goes only with `amend`.
+ */
+export const AddendumBody = z
+  .object({
+    text: Text(4000),
+    decision: ReviewDecision.optional(),
+    classification: Classification.optional(),
+    attestation: z.literal(true, { message: 'the physician must attest (attestation: true)' }).optional(),
+  })
+  .superRefine((b, ctx) => {
+    if (b.decision === 'amend' && !b.classification)
+      ctx.addIssue({ code: 'custom', path: ['classification'], message: 'amend needs a classification' });
+    if (b.classification && b.decision !== 'amend')
+      ctx.addIssue({ code: 'custom', path: ['classification'], message: 'a classification goes with decision: amend' });
+    if (b.decision && b.attestation !== true)
+      ctx.addIssue({ code: 'custom', path: ['attestation'], message: 'a change of decision is signed: the physician must attest (attestation: true)' });
+  });
 export type AddendumBody = z.infer<typeof AddendumBody>;
 
 export type Signer = Readonly<{ id: string; name: string; npi: string }>;
@@ -177,7 +192,19 @@ export type Review = {
   /** What the physician was shown when signing: the engine result's fingerprint. */
   shown: { engineId: string; engineVersion: string; resultSha256: string };
   serviceModifier?: { code: '52' | '22'; reason: string };
-  addenda: { at: string; by: Signer; text: string; decision?: ReviewDecision; classification?: { category: Category; rationale: string[] } }[];
+  /**
+   * Text addenda carry their author (an admin's has no NPI). One that changes the decision is a signature:
+   * `by` is the radiologist (with NPI) who signed it, with its attestation; `signer` above stays the first.
+   */
+  addenda: {
+    at: string;
+    by: Signer;
+    text: string;
+    decision?: ReviewDecision;
+    classification?: { category: Category; rationale: string[] };
+    attestation?: true;
+    attestationText?: string;
+  }[];
 };
 
 export type TimelineEntry = Readonly<{

@@ -98,6 +98,17 @@ describe('buildDiagnosticReport', () => {
     expect(r.conclusionCode[0]?.coding?.[0]?.code).toBe(code);
   });
 
+  it('names an amending addendum by its own signer (NPI, time, attestation) and makes that signer an interpreter too', () => {
+    const bo = { id: 'u-rad-2', name: 'Bo Chen, MD', npi: '1245319599' };
+    const addendum = { at: '2026-11-28T09:00:00Z', by: bo, text: 'Honeycombing on re-read.', decision: 'amend' as const, classification: { category: 'uip' as const, rationale: [] }, attestation: true as const, attestationText: 'I have personally reviewed … as recorded in this addendum.' };
+    const r = buildDiagnosticReport(makeSignedCase({ review: makeReview({ addenda: [addendum] }) }), { status: 'final', now });
+    expect(r.resultsInterpreter?.map((p) => p.identifier?.value)).toEqual([FIXTURE_NPI.signer, bo.npi]);
+    expect(r.performer?.map((p) => p.identifier?.value)).toEqual([FIXTURE_NPI.signer]);
+    expect(r.conclusion).toContain('amended by addendum by Bo Chen, MD at 2026-11-28T09:00:00Z');
+    expect(r.conclusion).toContain('Addendum 2026-11-28T09:00:00Z by Bo Chen, MD, NPI 1245319599 (amend to UIP pattern, signed): Honeycombing on re-read.');
+    expect(r.conclusion).toContain('Attestation: I have personally reviewed … as recorded in this addendum.');
+  });
+
   it('uses the study date when the series has no acquisition date', () => {
     const r = buildDiagnosticReport(makeSignedCase({ source: makeSource({ acquisitionDate: undefined, studyDate: '20260915' }) }), { status: 'final', now });
     expect(r.effectiveDateTime).toBe('2026-09-15');

@@ -10,9 +10,13 @@
  * does not know. The analysis itself is named in `code.text` and by an ildflow code.
  */
 import type { Case, Review } from '../domain/case.js';
-import type { Category, EngineResult } from '../engines/contract.js';
+import type { EngineResult } from '../engines/contract.js';
 import { ReasonsError } from '../errors.js';
 import { fibrosisExtentPercent } from './key-quantities.js';
+import { addendumLines, signedAddenda } from './addendum-text.js';
+import { CATEGORY_TEXT } from './category-text.js';
+
+export { CATEGORY_TEXT };
 
 export const NPI_SYSTEM = 'http://hl7.org/fhir/sid/us-npi';
 export const UCUM = 'http://unitsofmeasure.org';
@@ -84,14 +88,6 @@ export function diagnosticReportId(caseId: string): string {
   return `ildflow-${caseId.replace(/[^A-Za-z0-9.-]/g, '-')}`.slice(0, 64);
 }
 
-/** Category display text, after the 2018 ATS/ERS/JRS/ALAT guideline's CT pattern names. */
-export const CATEGORY_TEXT: Readonly<Record<Category, string>> = {
-  uip: 'UIP pattern',
-  probable_uip: 'Probable UIP pattern',
-  indeterminate: 'Indeterminate for UIP',
-  alternative_diagnosis: 'CT features most consistent with an alternative diagnosis',
-  no_fibrosis: 'No fibrotic lung disease detected',
-};
 
 const LUNG: CodeableConcept = { coding: [{ system: SNOMED, code: '39607008', display: 'Lung structure' }] };
 const IMAGING_CATEGORY: CodeableConcept = {
@@ -126,6 +122,11 @@ const QUANTITIES: readonly QuantitySpec[] = [
 
 function practitioner(signer: Review['signer']): Reference {
   return { type: 'Practitioner', identifier: { system: NPI_SYSTEM, value: signer.npi }, display: signer.name };
+}
+
+function interpreters(review: Review): Reference[] {
+  const signers = [review.signer, ...signedAddenda(review).map((a) => a.by)];
+  return signers.filter((s, i) => signers.findIndex((o) => o.npi === s.npi) === i).map(practitioner);
 }
 
 function calendarDate(text: string | undefined): string | undefined {
@@ -226,13 +227,18 @@ export function buildDiagnosticReport(caseData: Case, opts: BuildDiagnosticRepor
   const observations = [categoryObservation, ...quantityObservations];
 
   const q = result.quantities;
-  const who = final && review ? `Reviewed and ${lastDecision === 'amend' ? 'amended' : 'accepted'} by ${review.signer.name}` : 'Preliminary, not yet reviewed by a physician';
+  // Who changed the decision by addendum is named, never folded into the first signer's name.
+  const lastChange = review ? signedAddenda(review).at(-1) : undefined;
+  const who =
+    final && review
+      ? `Reviewed and ${review.decision === 'amend' ? 'amended' : 'accepted'} by ${review.signer.name}${lastChange ? `; ${lastChange.decision === 'amend' ? 'amended' : lastChange.decision === 'accept' ? 'accepted' : 'changed'} by addendum by ${lastChange.by.name} at ${lastChange.at}` : ''}`
+      : 'Preliminary, not yet reviewed by a physician';
   const conclusion = [
     `${CATEGORY_TEXT[category]}.`,
     `Fibrosis extent ${fibrosisExtentPercent(q.extents)}% of lung (honeycombing ${q.extents.honeycombing}%), lung volume ${q.lungVolumeMl} mL.`,
     `${who}.`,
     ...(final && review?.comment ? [review.comment] : []),
-    ...(final && review ? review.addenda.map((a) => `Addendum ${a.at} (${a.by.name}): ${a.text}`) : []),
+    ...(final && review ? review.addenda.flatMap(addendumLines) : []),
   ].join(' ');
 
   return {
@@ -262,7 +268,8 @@ export function buildDiagnosticReport(caseData: Case, opts: BuildDiagnosticRepor
     subject,
     ...(effectiveDateTime ? { effectiveDateTime } : {}),
     issued: opts.now.toISOString(),
-    ...(final && review ? { performer: [practitioner(review.signer)], resultsInterpreter: [practitioner(review.signer)] } : {}),
+    // An addendum that changed the decision is an interpretation of its own: its signer interprets too.
+    ...(final && review ? { performer: [practitioner(review.signer)], resultsInterpreter: interpreters(review) } : {}),
     result: observations.map((o) => ({ reference: `#${o.id}` })),
     imagingStudy: [{ type: 'ImagingStudy', identifier: { system: 'urn:dicom:uid', value: `urn:oid:${source.studyInstanceUid}` } }],
     conclusion,

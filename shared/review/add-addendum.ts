@@ -8,11 +8,16 @@
  *   parked in `signed` forever would break "nothing stuck"). The billing worker then finds no signed
  *   case and bills nothing. The store's compare-and-set makes this race-free: if the charge commits
  *   first, this decision re-runs on the billed case and emits the reversal instead.
+ * Who: the signer or an admin. A change of decision changes a signed result, which only a radiologist with
+ * a valid NPI may do (DESIGN.md §6): it is a signature of its own — its signer (by NPI), time and
+ * attestation are recorded in the addendum, and `review.signer` stays the physician who signed first. An
+ * admin without that adds text only (a coding note), never a decision or a classification.
  */
 import type { AddendumBody, Case, Review } from '../domain/case.js';
 import { Forbidden, TransitionRefused, ValidationFailed } from '../errors.js';
 import type { Change, OutboxEvent } from '../store/case-store.js';
 import { isAdmin, signerOf, type ReviewUser } from './actor.js';
+import { attestationText } from './submit-review.js';
 
 /** A charge as far as this decision needs it; the billing module's ChargeEvent satisfies it. */
 export type ChargeLike = Readonly<{ eventId: string; kind?: string }>;
@@ -37,14 +42,22 @@ export function addAddendum<C extends ChargeLike>(
   if (review.signer.id !== user.id && !isAdmin(user)) throw new Forbidden('only the signing physician or an admin may add an addendum');
   if (body.decision === 'amend' && !body.classification)
     throw new ValidationFailed([{ path: 'classification', message: 'amend needs a classification' }]);
+  if (body.classification && body.decision !== 'amend')
+    throw new ValidationFailed([{ path: 'classification', message: 'a classification goes with decision: amend' }]);
+  const signs = body.decision !== undefined;
+  if (signs && !user.roles.includes('radiologist'))
+    throw new Forbidden('only a radiologist may change a signed result; an admin may add text only');
+  if (signs && body.attestation !== true)
+    throw new ValidationFailed([{ path: 'attestation', message: 'a change of decision is signed: the physician must attest (attestation: true)' }]);
 
-  // An admin without an NPI (e.g. a coding supervisor) is recorded by id and name only.
-  const by = user.npi ? signerOf(user) : { id: user.id, name: user.name, npi: '' };
+  // A change is signed by NPI (signerOf refuses a user without one); a text addendum by an admin without an
+  // NPI (e.g. a coding supervisor) is recorded by id and name only.
+  const by = signs || user.npi ? signerOf(user) : { id: user.id, name: user.name, npi: '' };
   const addendum = {
     at: now.toISOString(),
     by,
     text: body.text,
-    ...(body.decision ? { decision: body.decision } : {}),
+    ...(body.decision ? { decision: body.decision, attestation: true as const, attestationText: attestationText(c, body.decision, 'addendum') } : {}),
     ...(body.decision === 'amend' && body.classification ? { classification: body.classification } : {}),
   };
   const nextReview: Review = {

@@ -11,12 +11,12 @@ const VERB = { accept: 'accept', amend: 'amend', reject: 'reject' } as const;
  * The attestation the physician signs. It names the result by engine and version, so the signature cannot
  * later be read as approving a different analysis.
  */
-export function attestationText(c: Case, decision: ReviewBody['decision']): string {
+export function attestationText(c: Case, decision: ReviewBody['decision'], where: 'report' | 'addendum' = 'report'): string {
   const e = c.result?.engine;
   const engine = e ? `${e.name} ${e.version} (${e.regulatory.status === 'research' ? 'research use only' : 'cleared device'})` : 'the engine';
   return (
     `I have personally reviewed the source chest CT images and the result of ${engine}, ` +
-    `and I ${VERB[decision]} its classification as recorded in this report.`
+    `and I ${VERB[decision]} its classification as recorded in this ${where}.`
   );
 }
 

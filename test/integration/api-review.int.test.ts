@@ -81,12 +81,12 @@ describe('review API', () => {
 
   it('reverses a billed case when an addendum rejects it, with one reversal in the billing feed', async () => {
     const c = await h.seedCase('billed');
-    const notSigner = await h.call('POST', `/v1/cases/${c.id}/addendum`, { as: 'radiologist2', body: { text: 'x', decision: 'reject' } });
+    const notSigner = await h.call('POST', `/v1/cases/${c.id}/addendum`, { as: 'radiologist2', body: { text: 'x', decision: 'reject', attestation: true } });
     expect(notSigner.status).toBe(403);
-    const res = await h.call('POST', `/v1/cases/${c.id}/addendum`, { as: 'radiologist', body: { text: 'Series belongs to another patient.', decision: 'reject' } });
+    const res = await h.call('POST', `/v1/cases/${c.id}/addendum`, { as: 'radiologist', body: { text: 'Series belongs to another patient.', decision: 'reject', attestation: true } });
     expect(res.status, res.text).toBe(200);
     expect(res.json.status).toBe('reversed');
-    const again = await h.call('POST', `/v1/cases/${c.id}/addendum`, { as: 'radiologist', body: { text: 'again', decision: 'reject' } });
+    const again = await h.call('POST', `/v1/cases/${c.id}/addendum`, { as: 'radiologist', body: { text: 'again', decision: 'reject', attestation: true } });
     expect(again.status).toBe(409);
     const feed = await h.call('GET', '/v1/billing/events?limit=1000', { as: 'billing' });
     const mine = feed.json.events.filter((e: { event: { caseId: string } }) => e.event.caseId === c.id);
@@ -96,10 +96,38 @@ describe('review API', () => {
 
   it('rejects a signed, unbilled case on a reject addendum, so that it is never billed', async () => {
     const c = await h.seedCase('signed');
-    const res = await h.call('POST', `/v1/cases/${c.id}/addendum`, { as: 'admin', body: { text: 'withdrawn', decision: 'reject' } });
+    const res = await h.call('POST', `/v1/cases/${c.id}/addendum`, { as: 'radiologist', body: { text: 'withdrawn', decision: 'reject', attestation: true } });
     expect(res.status).toBe(200);
     expect(res.json.status).toBe('rejected');
     expect(res.json.review.addenda).toHaveLength(1);
+  });
+
+  it("refuses an admin's change of a signed result (403 problem+json), and keeps the admin's text addendum", async () => {
+    const c = await h.seedCase('signed');
+    const amend = { text: 'recoded', decision: 'amend', classification: { category: 'no_fibrosis', rationale: [] }, attestation: true };
+    for (const body of [amend, { text: 'withdrawn', decision: 'reject', attestation: true }]) {
+      const res = await h.call('POST', `/v1/cases/${c.id}/addendum`, { as: 'admin', body });
+      expect(res.status, res.text).toBe(403);
+      expect(res.headers.get('content-type')).toMatch(PROBLEM);
+    }
+    const after = await h.store.get(c.id);
+    expect(after.status).toBe('signed');
+    expect(after.review).toEqual(c.review);
+    expect((await h.call('POST', `/v1/cases/${c.id}/addendum`, { as: 'admin', body: { text: 'coding note: ABN on file' } })).status).toBe(200);
+  });
+
+  it('records an amending addendum as a signature of its own: signer with NPI, time and attestation, which it needs', async () => {
+    const c = await h.seedCase('signed');
+    const amend = { text: 'Honeycombing on re-read.', decision: 'amend', classification: { category: 'uip', rationale: ['honeycombing in both lower lobes'] } };
+    const unattested = await h.call('POST', `/v1/cases/${c.id}/addendum`, { as: 'radiologist', body: amend });
+    expect(unattested.status).toBe(400);
+    expect(unattested.json.errors.map((e: { path: string }) => e.path)).toContain('attestation');
+    const res = await h.call('POST', `/v1/cases/${c.id}/addendum`, { as: 'radiologist', body: { ...amend, attestation: true } });
+    expect(res.status, res.text).toBe(200);
+    const added = res.json.review.addenda.at(-1);
+    expect(added).toMatchObject({ by: { id: 'u-rad-1', npi: '1234567893' }, decision: 'amend', attestation: true, attestationText: expect.stringContaining('amend') });
+    expect(Date.parse(added.at)).toBeGreaterThan(Date.parse(c.review!.signedAt) - 1);
+    expect(res.json.review.signer).toEqual(c.review!.signer); // the first signature stays what it was
   });
 
   it('returns billing events in order, once each, across cursor pages', async () => {

@@ -139,7 +139,7 @@ describe('HL7 DFT^P03 over MLLP', () => {
     peer.script([], 'AA');
     const { caseId } = await billedEvent();
     const before = peer.received.length;
-    const add = await h.call('POST', `/v1/cases/${caseId}/addendum`, { as: 'radiologist', body: { text: 'Wrong series: the CT is of another patient.', decision: 'reject' } });
+    const add = await h.call('POST', `/v1/cases/${caseId}/addendum`, { as: 'radiologist', body: { text: 'Wrong series: the CT is of another patient.', decision: 'reject', attestation: true } });
     expect(add.status).toBe(200);
     const revId = add.json.billing.reversalEventIds[0] as string;
     expect(await settledOf(revId)).toMatchObject({ result: 'delivered' });

@@ -85,7 +85,7 @@ describe('billing outbox', () => {
       await Promise.all(cases.map(async (c) => produced.push((await h.bill(c.id)).billing!.eventIds[0]!)));
       // Reversals join the same feed.
       for (const c of cases.slice(0, 3)) {
-        const r = await h.call('POST', `/v1/cases/${c.id}/addendum`, { as: 'radiologist', body: { text: 'Rejected on re-read.', decision: 'reject' } });
+        const r = await h.call('POST', `/v1/cases/${c.id}/addendum`, { as: 'radiologist', body: { text: 'Rejected on re-read.', decision: 'reject', attestation: true } });
         produced.push(r.json.billing.reversalEventIds[0]);
       }
       producing = false;

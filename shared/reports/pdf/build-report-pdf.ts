@@ -7,7 +7,8 @@
  */
 import PDFDocument from 'pdfkit';
 import type { Case } from '../../domain/case.js';
-import { CATEGORY_TEXT } from '../fhir-diagnostic-report.js';
+import { addendumLines } from '../addendum-text.js';
+import { CATEGORY_TEXT } from '../category-text.js';
 import { fibrosisExtentPercent } from '../key-quantities.js';
 import { CLASS_LEGEND } from '../display-classes.js';
 import type { RenderedKeyImage } from '../key-image-png.js';
@@ -179,7 +180,7 @@ export async function buildReportPdf(c: Case, opts: BuildPdfOptions): Promise<Bu
       ...(review.comment ? ([['Comment', review.comment]] as [string, string][]) : []),
       ['Result shown', `${review.shown.engineId} ${review.shown.engineVersion}, result SHA-256 ${review.shown.resultSha256.slice(0, 16)}...`],
     ]);
-    for (const a of review.addenda) kv([[`Addendum ${a.at}`, `${a.by.name}: ${a.text}${a.decision ? ` (${a.decision})` : ''}`]]);
+    for (const a of review.addenda) for (const line of addendumLines(a)) t(line);
   } else {
     t('Not yet reviewed. This preliminary result must not be used for patient care until a physician has reviewed and signed it.');
   }

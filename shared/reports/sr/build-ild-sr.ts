@@ -23,7 +23,8 @@
  */
 import type { Case } from '../../domain/case.js';
 import type { Category, EngineResult } from '../../engines/contract.js';
-import { CATEGORY_TEXT } from '../fhir-diagnostic-report.js';
+import { addendumLines } from '../addendum-text.js';
+import { CATEGORY_TEXT } from '../category-text.js';
 import { fibrosisExtentPercent } from '../key-quantities.js';
 import { derivedUid, reportUids } from '../dicom-uids.js';
 import type { StudyContext } from '../study-context.js';
@@ -157,6 +158,8 @@ export function buildIldSr(c: Case, opts: BuildSrOptions): BuiltDicom {
       text('CONTAINS', comment, `Physician decision: ${review.decision}${amended}; signed by ${review.signer.name}, NPI ${review.signer.npi}, at ${review.signedAt}.`),
       text('CONTAINS', comment, review.attestationText),
       ...(review.comment ? [text('CONTAINS', comment, review.comment)] : []),
+      // Each addendum in its own words, an amending one with its own signer, NPI, time and attestation.
+      ...review.addenda.flatMap(addendumLines).map((line) => text('CONTAINS', comment, line)),
     );
   } else {
     qualitative.push(text('CONTAINS', comment, 'Preliminary: not yet reviewed by a physician.'));
