@@ -21,11 +21,18 @@ const GROWTH_MM2 = 25;
 const BELOW_CARINA_MM = 35;
 /** Half-width of the denoising box for the lumen test (voxels in-plane) and along z. */
 const BOX = 2;
-/** The lumen's partial-volume rim (the lumen side of the wall) goes with it. */
-const RIM_MM = 1.5;
+/** The airway wall goes with the lumen (the truth of any atlas: the trachea and main bronchi, wall
+ *  included, are not lung). An adult tracheal and main-bronchial wall is 1.5–2.5 mm thick. */
+const WALL_MM = 2;
+/** The tracked lumen edge lies inside the true one: a blurred edge from air into a thick wall reaches
+ *  the lumen test's level (7 % of the way from air, half-way from air to parenchyma) 1.5 PSF σ inside it. */
+const LUMEN_EDGE_PSF = 1.5;
 
-/** Relabels the central airways' lumen from `lung` to `airway`. @returns voxels relabelled. */
-export function removeCentralAirways(volume: Volume, labels: Uint8Array, lumenHu: number): number {
+/**
+ * Relabels the central airways — lumen and wall, within LUMEN_EDGE_PSF σ + WALL_MM of the tracked lumen —
+ * from `lung` or body to `airway`. @returns lung voxels relabelled.
+ */
+export function removeCentralAirways(volume: Volume, labels: Uint8Array, lumenHu: number, psfSigmaMm: number): number {
   const { width: w, height: h, depth: d } = volume;
   const n = w * h;
   const pxArea = volume.pixelSpacingMm[0] * volume.pixelSpacingMm[1];
@@ -61,16 +68,19 @@ export function removeCentralAirways(volume: Volume, labels: Uint8Array, lumenHu
   track(-1);
   track(1);
   let count = 0;
-  const rim = Math.max(1, Math.round(RIM_MM / volume.pixelSpacingMm[0]));
+  const rim = (LUMEN_EDGE_PSF * psfSigmaMm + WALL_MM) / volume.pixelSpacingMm[0];
+  const r = Math.ceil(rim);
   for (let z = 0; z < d; z++) {
     const base = z * n;
     for (const c of airway[z]!) {
       for (const i of c) {
         const y = Math.floor(i / w), x = i % w;
-        for (let yy = Math.max(0, y - rim); yy <= Math.min(h - 1, y + rim); yy++) {
-          for (let xx = Math.max(0, x - rim); xx <= Math.min(w - 1, x + rim); xx++) {
+        for (let yy = Math.max(0, y - r); yy <= Math.min(h - 1, y + r); yy++) {
+          for (let xx = Math.max(0, x - r); xx <= Math.min(w - 1, x + r); xx++) {
+            if ((xx - x) ** 2 + (yy - y) ** 2 > rim * rim) continue;
             const j = base + yy * w + xx;
             if (labels[j] === LABEL.lung) { labels[j] = LABEL.airway; count++; }
+            else if (labels[j] === LABEL.tissue) labels[j] = LABEL.airway;
           }
         }
       }

@@ -50,6 +50,9 @@ const HOLE_MAX_MM2 = 2000;
  *  lung; a closing bridges gaps up to twice this wide. A smooth pleural surface (curvature radius ≫ this)
  *  gains nothing, so the chest wall's partial-volume rim is not added (that rim biases HAA). */
 const CLOSING_MM = 2;
+/** The surface's local levels are read within this many PSF σ (plus a pixel) of each surface voxel: the
+ *  blurred edge spans about ±2.5 σ, so the window reaches pure lung and pure tissue on either side. */
+const SURFACE_WINDOW_PSF = 3;
 
 export type LungMask = {
   /** Per slice: x0, y0, x1, y1 of the lung (inclusive); x1 = −1 on slices without lung. */
@@ -138,11 +141,13 @@ export async function segmentLungs(volume: Volume, labels: Uint8Array, threshold
   // Whatever candidate air is left is not lung.
   for (let i = 0; i < n * d; i++) if (labels[i] === LABEL.air) labels[i] = LABEL.tissue;
 
-  const airwayVoxels = removeCentralAirways(volume, labels, lumenHu);
+  const airwayVoxels = removeCentralAirways(volume, labels, lumenHu, psfSigmaMm);
   // Per slice, on every thread: the closing, then the hole filling (each slice reads and writes only itself).
   const closing: CloseFillInput = {
-    labels, w, h, r: Math.max(1, Math.round(CLOSING_MM / volume.pixelSpacingMm[0])),
+    labels, hu, w, h, r: Math.max(1, Math.round(CLOSING_MM / volume.pixelSpacingMm[0])),
     maxHole: HOLE_MAX_MM2 / (volume.pixelSpacingMm[0] * volume.pixelSpacingMm[1]),
+    parenchymaHu: 2 * thresholdHu - tissueHu, tissueHu,
+    surfaceR: Math.max(2, Math.round((SURFACE_WINDOW_PSF * psfSigmaMm) / volume.pixelSpacingMm[0]) + 1),
   };
   const perSlice = await pool.run('closeAndFill', closing, slabCuts(0, d - 1, pool.parts));
   const boxes = new Int32Array(4 * d);
@@ -305,19 +310,25 @@ function growIntoDenseLung(volume: Volume, labels: Uint8Array, threshold: number
 
 export type CloseFillInput = {
   labels: Uint8Array;
+  hu: Int16Array;
   w: number;
   h: number;
   /** Closing half-width, pixels (CLOSING_MM). */
   r: number;
   /** Largest enclosed hole filled, pixels (HOLE_MAX_MM2). */
   maxHole: number;
+  /** The scan's parenchyma and soft tissue (the global half-way level is their mean). */
+  parenchymaHu: number;
+  tissueHu: number;
+  /** Half-width of the window the surface's local levels are read in, pixels. */
+  surfaceR: number;
 };
 
-type CloseFillScratch = { mask: Uint8Array; dil: Uint8Array; clo: Uint8Array; morph: ReturnType<typeof squareScratch>; stack: Int32Array; list: Int32Array };
+type CloseFillScratch = { mask: Uint8Array; dil: Uint8Array; clo: Uint8Array; morph: ReturnType<typeof squareScratch>; stack: Int32Array; list: Int32Array; flips: Int32Array };
 
 export function closeFillScratch(w: number, h: number): CloseFillScratch {
   const n = w * h;
-  return { mask: new Uint8Array(n), dil: new Uint8Array(n), clo: new Uint8Array(n), morph: squareScratch(w, h), stack: new Int32Array(n), list: new Int32Array(n) };
+  return { mask: new Uint8Array(n), dil: new Uint8Array(n), clo: new Uint8Array(n), morph: squareScratch(w, h), stack: new Int32Array(n), list: new Int32Array(n), flips: new Int32Array(n) };
 }
 
 /**
@@ -344,6 +355,7 @@ export function closeAndFillSlice(inp: CloseFillInput, z: number, out: Int32Arra
   }
   // A square's closing and the filling of enclosed holes stay inside the lung's bounding box.
   fillHoles(inp, base, found, s);
+  refineSurface(inp, base, found, s);
   const [lx0, ly0, lx1, ly1] = found;
   let count = 0;
   for (let y = ly0; y <= ly1; y++) {
@@ -396,4 +408,46 @@ function fillHoles(inp: CloseFillInput, base: number, [x0, y0, x1, y1]: [number,
       for (let k = 0; k < len; k++) { const j = list[k]!; labels[base + (by0 + Math.floor(j / bw)) * w + bx0 + (j % bw)] = LABEL.lung; }
     }
   }
+}
+
+/**
+ * The lung's surface at the local half-way level. The global level assumes soft tissue (≈ 40 HU) beyond
+ * the pleura, but much of the lung borders fat (−100 HU: extrapleural and mediastinal fat) or bone, whose
+ * half-way levels with parenchyma lie 30–70 HU lower or higher; a blurred step crosses the half-way level
+ * of its own two sides at the true edge. So each voxel of the surface layer (a lung voxel next to body, or
+ * body next to lung) whose value is ambiguous (the middle half of the contrast) is lung when it is below
+ * the half-way level of the pure lung and pure tissue read around it, in a window a few PSF σ wide.
+ * Decided on the slice as it was, then applied; the box of the lung never grows (body voxels outside it
+ * are not lung neighbours… except at its edge, where the box is widened by the caller's margin).
+ */
+function refineSurface(inp: CloseFillInput, base: number, [x0, y0, x1, y1]: [number, number, number, number], s: CloseFillScratch): void {
+  const { labels, hu, w, h, parenchymaHu: P, tissueHu, surfaceR: R } = inp;
+  const C = tissueHu - P;
+  const lo = P + 0.25 * C, hi = P + 0.75 * C, T = P + 0.5 * C;
+  let nf = 0;
+  for (let y = Math.max(1, y0); y <= Math.min(h - 2, y1); y++) {
+    for (let x = Math.max(1, x0); x <= Math.min(w - 2, x1); x++) {
+      const j = base + y * w + x;
+      const l = labels[j]!, v = hu[j]!;
+      if (v < lo || v > hi || (l !== LABEL.lung && l !== LABEL.tissue)) continue;
+      // Only the global level's decision is revised: dense lung grown into (lung above the level) stays
+      // lung, and air left out of the lung (body below the level: a separate component) stays out.
+      if ((l === LABEL.lung) !== (v < T)) continue;
+      const other = l === LABEL.lung ? LABEL.tissue : LABEL.lung;
+      if (labels[j - 1] !== other && labels[j + 1] !== other && labels[j - w] !== other && labels[j + w] !== other) continue;
+      let sl = 0, nl = 0, st = 0, nt = 0;
+      for (let yy = Math.max(0, y - R); yy <= Math.min(h - 1, y + R); yy++) {
+        const o = base + yy * w;
+        for (let xx = Math.max(0, x - R); xx <= Math.min(w - 1, x + R); xx++) {
+          const q = hu[o + xx]!, lq = labels[o + xx]!;
+          if (lq === LABEL.lung && q < lo) { sl += q; nl++; }
+          else if (lq === LABEL.tissue && q > hi) { st += q; nt++; }
+        }
+      }
+      if (nl === 0 || nt === 0) continue;
+      const lung = v < (sl / nl + st / nt) / 2;
+      if (lung !== (l === LABEL.lung)) s.flips[nf++] = j;
+    }
+  }
+  for (let k = 0; k < nf; k++) { const j = s.flips[k]!; labels[j] = labels[j] === LABEL.lung ? LABEL.tissue : LABEL.lung; }
 }
