@@ -70,6 +70,20 @@ const IsoDateTime = z.string().datetime({ offset: true });
 const Npi = z.string().refine(isValidNpi, 'not a valid NPI (10 digits, Luhn check with prefix 80840)');
 const Text = (max: number) => z.string().trim().min(1).max(max);
 
+/**
+ * Limits of what callers write into a case (docs/review.md, "Limits"). A case document is rewritten whole
+ * on every change and read on every list, so nothing a caller adds may grow without bound: longer text is
+ * a 400 problem naming the field; one addendum more than `addenda` is a 409.
+ */
+export const LIMITS = {
+  rationaleItems: 20,
+  rationaleChars: 500,
+  commentChars: 4000,
+  addendumChars: 4000,
+  addenda: 20,
+  reasonChars: 500,
+} as const;
+
 export const Order = z.object({
   id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'order id: 1-64 letters, digits, dot, dash or underscore'),
   orderedAt: IsoDateTime,
@@ -132,7 +146,7 @@ export type SourceSeries = z.infer<typeof SourceSeries>;
 
 export const Classification = z.object({
   category: Category,
-  rationale: z.array(z.string()).default([]),
+  rationale: z.array(z.string().trim().max(LIMITS.rationaleChars)).max(LIMITS.rationaleItems).default([]),
 });
 
 export const ReviewDecision = z.enum(['accept', 'amend', 'reject']);
@@ -142,10 +156,10 @@ export const ReviewBody = z
   .object({
     decision: ReviewDecision,
     classification: Classification.optional(),
-    comment: z.string().trim().max(4000).optional(),
+    comment: z.string().trim().max(LIMITS.commentChars).optional(),
     attestation: z.literal(true, { message: 'the physician must attest (attestation: true)' }),
     /** Modifier 52 (reduced service) or 22 (increased service) only from the physician, with a reason. */
-    serviceModifier: z.object({ code: z.enum(['52', '22']), reason: Text(500) }).optional(),
+    serviceModifier: z.object({ code: z.enum(['52', '22']), reason: Text(LIMITS.reasonChars) }).optional(),
   })
   .superRefine((b, ctx) => {
     if (b.decision === 'amend' && !b.classification)
@@ -162,7 +176,7 @@ export type ReviewBody = z.infer<typeof ReviewBody>;
  */
 export const AddendumBody = z
   .object({
-    text: Text(4000),
+    text: Text(LIMITS.addendumChars),
     decision: ReviewDecision.optional(),
     classification: Classification.optional(),
     attestation: z.literal(true, { message: 'the physician must attest (attestation: true)' }).optional(),

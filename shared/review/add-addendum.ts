@@ -13,7 +13,7 @@
  * attestation are recorded in the addendum, and `review.signer` stays the physician who signed first. An
  * admin without that adds text only (a coding note), never a decision or a classification.
  */
-import type { AddendumBody, Case, Review } from '../domain/case.js';
+import { LIMITS, type AddendumBody, type Case, type Review } from '../domain/case.js';
 import { Forbidden, TransitionRefused, ValidationFailed } from '../errors.js';
 import type { Change, OutboxEvent } from '../store/case-store.js';
 import { isAdmin, signerOf, type ReviewUser } from './actor.js';
@@ -40,6 +40,9 @@ export function addAddendum<C extends ChargeLike>(
   const review = c.review;
   if (!review) throw new TransitionRefused(`case ${c.id} has no signed review`);
   if (review.signer.id !== user.id && !isAdmin(user)) throw new Forbidden('only the signing physician or an admin may add an addendum');
+  // The case document is rewritten on every change: its addenda are bounded like its text (LIMITS).
+  if (review.addenda.length >= LIMITS.addenda)
+    throw new TransitionRefused(`case ${c.id} already has ${review.addenda.length} addenda, the most a case keeps`);
   if (body.decision === 'amend' && !body.classification)
     throw new ValidationFailed([{ path: 'classification', message: 'amend needs a classification' }]);
   if (body.classification && body.decision !== 'amend')

@@ -21,8 +21,10 @@ export function claimCase(c: Case, user: ReviewUser, now: Date, leaseMinutes: nu
 
   const held = c.claim;
   if (held?.userId === user.id)
-    // Renewal keeps the original claimedAt: the timeline shows how long the physician has held the case.
-    return { next: { ...c, claim: { ...claim, claimedAt: held.claimedAt } }, reason: `lease renewed by ${user.id}` };
+    // Renewal keeps the original claimedAt (how long the physician has held the case) and is not written to
+    // the timeline, which records the claim and its end: a page renewing every few minutes would grow it
+    // without bound.
+    return { next: { ...c, claim: { ...claim, claimedAt: held.claimedAt } }, reason: `lease renewed by ${user.id}`, quiet: true };
   if (held && isLeaseLive(held, now))
     throw new ClaimHeld(`case ${c.id} is held by ${held.userName} until ${held.expiresAt}`);
   return {

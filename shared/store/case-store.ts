@@ -23,8 +23,12 @@ import { reviewRow, type ReviewRow } from './review-row.js';
 /** An event appended to the billing outbox stream in the same step as the case change. */
 export type OutboxEvent = Readonly<{ eventId: string; event: unknown }>;
 
-/** What a decision on a case produces: the next document, why, and the events it emits. */
-export type Change = Readonly<{ next: Case; reason: string; events?: readonly OutboxEvent[] }>;
+/**
+ * What a decision on a case produces: the next document, why, and the events it emits. `quiet`: the
+ * timeline does not record it — for a change that moves no status and changes no holder (a lease renewal),
+ * which would otherwise grow the timeline with every renewal.
+ */
+export type Change = Readonly<{ next: Case; reason: string; events?: readonly OutboxEvent[]; quiet?: boolean }>;
 
 export type Actor = string;
 
@@ -150,7 +154,7 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
       const now = clock();
       const change = decide(current, now);
       if (!change) return current;
-      const { next: proposed, reason, events = [] } = change;
+      const { next: proposed, reason, events = [], quiet = false } = change;
       if (proposed.status !== current.status && !canTransition(current.status, proposed.status))
         throw new TransitionRefused(`a case cannot move from ${current.status} to ${proposed.status}`);
       const next: Case = { ...proposed, id: current.id, version: current.version + 1, updatedAt: now.toISOString() };
@@ -173,7 +177,7 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
         JSON.stringify(next),
         next.status,
         id,
-        JSON.stringify(entry),
+        quiet && next.status === current.status ? '' : JSON.stringify(entry),
         Date.parse(next.createdAt),
         reviewScore(next),
         next.status === 'in_review' && next.claim ? Date.parse(next.claim.expiresAt) : '',

@@ -130,6 +130,35 @@ describe('review API', () => {
     expect(res.json.review.signer).toEqual(c.review!.signer); // the first signature stays what it was
   });
 
+  it('refuses free text over its documented limit with 400 problem+json naming the field', async () => {
+    const c = await h.seedCase('in_review');
+    const long = (n: number) => 'x'.repeat(n);
+    const amend = (rationale: string[]) => ({ decision: 'amend', classification: { category: 'uip', rationale }, attestation: true });
+    for (const [body, path] of [
+      [amend(Array.from({ length: 21 }, () => 'honeycombing')), 'classification.rationale'],
+      [amend([long(501)]), 'classification.rationale.0'],
+      [{ ...ACCEPT, comment: long(4001) }, 'comment'],
+    ] as const) {
+      const res = await h.call('POST', `/v1/cases/${c.id}/review`, { as: 'radiologist', body });
+      expect(res.status, path).toBe(400);
+      expect(res.headers.get('content-type')).toMatch(PROBLEM);
+      expect(res.json.errors.map((e: { path: string }) => e.path)).toContain(path);
+    }
+    expect((await h.call('POST', `/v1/cases/${c.id}/review`, { as: 'radiologist', body: amend(Array.from({ length: 20 }, () => long(500))) })).status).toBe(200);
+    const text = await h.call('POST', `/v1/cases/${c.id}/addendum`, { as: 'radiologist', body: { text: long(4001) } });
+    expect(text.status).toBe(400);
+    expect(text.json.errors.map((e: { path: string }) => e.path)).toContain('text');
+  });
+
+  it('keeps at most 20 addenda on a case: the 21st is a 409 problem, and the case is unchanged', async () => {
+    const c = await h.seedCase('signed');
+    for (let i = 0; i < 20; i++) expect((await h.call('POST', `/v1/cases/${c.id}/addendum`, { as: 'radiologist', body: { text: `note ${i}` } })).status).toBe(200);
+    const res = await h.call('POST', `/v1/cases/${c.id}/addendum`, { as: 'radiologist', body: { text: 'one more' } });
+    expect(res.status).toBe(409);
+    expect(res.headers.get('content-type')).toMatch(PROBLEM);
+    expect((await h.store.get(c.id)).review?.addenda).toHaveLength(20);
+  });
+
   it('returns billing events in order, once each, across cursor pages', async () => {
     for (let i = 0; i < 3; i++) await h.seedCase('billed');
     const all: { cursor: string; eventId: string }[] = [];

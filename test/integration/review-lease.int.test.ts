@@ -42,6 +42,15 @@ describe('review leases and conflicts', () => {
     expect(Date.parse(renewed.json.claim.expiresAt) - Date.parse(first.json.claim.expiresAt)).toBeGreaterThanOrEqual(20 * 60_000 - 1000);
   });
 
+  it('does not grow the timeline on renewals: it records the claim and the release, not each renewal', async () => {
+    const c = await h.seedCase('awaiting_review');
+    const before = (await h.store.timeline(c.id)).length;
+    for (let i = 0; i < 40; i++) expect((await h.call('POST', `/v1/cases/${c.id}/claim`, { as: 'radiologist' })).status).toBe(200);
+    expect((await h.call('POST', `/v1/cases/${c.id}/release`, { as: 'radiologist' })).status).toBe(200);
+    const added = (await h.store.timeline(c.id)).slice(before);
+    expect(added.map((e) => `${e.from}→${e.to}`)).toEqual(['awaiting_review→in_review', 'in_review→awaiting_review']);
+  });
+
   it('returns a case with an expired lease to the queue, unclaimed, and lets another physician take it', async () => {
     const c = await h.seedCase('in_review', { by: 'radiologist' });
     expect((await sweep()).leases).toBe(0);

@@ -1,10 +1,11 @@
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
+import { LIMITS } from '../../../shared/domain/case.js';
 import { cancelCase as decideCancel } from '../../../shared/review/index.js';
 import { parseInput, userOf } from '../context.js';
 import type { ApiDeps } from '../deps.js';
 
-export const CancelBody = z.object({ reason: z.string().trim().min(1).max(500).optional() });
+export const CancelBody = z.object({ reason: z.string().trim().min(1).max(LIMITS.reasonChars).optional() });
 
 /** POST /v1/cases/{id}/cancel: before signature only; other states answer 409. */
 export const cancelCase =
