@@ -71,6 +71,14 @@ const Npi = z.string().refine(isValidNpi, 'not a valid NPI (10 digits, Luhn chec
 const Text = (max: number) => z.string().trim().min(1).max(max);
 
 /**
+ * Characters DICOM matching gives a meaning to — `*` and `?` are wildcards (PS3.4 C.2.2.2.4), `\` separates
+ * values (PS3.5 §6.4) — with no escape, and control characters (not in the LO/SH repertoire, PS3.5 §6.2).
+ * A patient id or accession number holding one would widen the PACS query to other patients' studies.
+ */
+export const NOT_EXACT = /[*?\\\x00-\x1f\x7f]/;
+const ExactText = (max: number) => Text(max).refine((v) => !NOT_EXACT.test(v), 'must not contain *, ? or \\ (DICOM wildcard and delimiter characters) or control characters: the PACS is queried with it exactly');
+
+/**
  * Limits of what callers write into a case (docs/review.md, "Limits"). A case document is rewritten whole
  * on every change and read on every list, so nothing a caller adds may grow without bound: longer text is
  * a 400 problem naming the field; one addendum more than `addenda` is a 409.
@@ -99,7 +107,8 @@ export const Order = z.object({
 export type Order = z.infer<typeof Order>;
 
 export const Patient = z.object({
-  id: Text(64),
+  /** PatientID (LO, PS3.5 §6.2): queried exactly in the PACS. */
+  id: ExactText(64),
   /** DICOM Person Name form FAMILY^GIVEN (PS3.5 §6.2.1.1). */
   name: Text(200),
   birthDate: IsoDate,
@@ -108,7 +117,7 @@ export const Patient = z.object({
 export type Patient = z.infer<typeof Patient>;
 
 export const RequestedStudy = z
-  .object({ studyInstanceUid: DicomUid.optional(), accessionNumber: Text(16).optional() })
+  .object({ studyInstanceUid: DicomUid.optional(), accessionNumber: ExactText(16).optional() })
   .refine((s) => s.studyInstanceUid || s.accessionNumber, 'name the study by studyInstanceUid or accessionNumber');
 
 export const Coverage = z.object({

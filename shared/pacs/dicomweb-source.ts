@@ -16,6 +16,7 @@ import { basename, join } from 'node:path';
 import { PacsUnavailable } from '../errors.js';
 import { boundaryOf, MultipartSplitter, MultipartTruncated } from './multipart.js';
 import { PacsRefused } from './pacs-errors.js';
+import { DEFAULT_MATCH_LIMITS, exactValue, withinBound, type MatchLimits } from './query-bounds.js';
 import { DEFAULT_RETRY, sleep, type RetryPolicy } from './retry-policy.js';
 import type { ImageSource, RetrievedSeries, SeriesSummary, StudySummary } from './source.js';
 import { EXPLICIT_VR_LE } from './transcode.js';
@@ -25,6 +26,8 @@ export type DicomWebOptions = Readonly<{
   /** `basic:user:password` or `bearer:token` (ILDFLOW_PACS_AUTH). */
   auth?: string;
   retry?: Partial<RetryPolicy>;
+  /** How many matches a query may have (query-bounds.ts). */
+  maxMatches?: Partial<MatchLimits>;
 }>;
 
 /** The DICOM JSON model (PS3.18 Annex F.2): attributes by tag, values in `Value`. */
@@ -61,6 +64,7 @@ export function createDicomWebSource(baseUrl: string, opts: DicomWebOptions = {}
   const base = baseUrl.replace(/\/+$/, '');
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...opts.retry };
   const authorization = authHeader(opts.auth);
+  const limits: MatchLimits = { ...DEFAULT_MATCH_LIMITS, ...opts.maxMatches };
 
   /**
    * One request with bounded tries. Resolves with a 2xx response whose body is unread; anything else is
@@ -153,15 +157,18 @@ export function createDicomWebSource(baseUrl: string, opts: DicomWebOptions = {}
 
     async findStudies(q) {
       const params = new URLSearchParams();
+      const patientId = exactValue(q.patientId, 'PatientID');
+      const accessionNumber = exactValue(q.accessionNumber, 'AccessionNumber');
       if (q.studyInstanceUid) params.set('StudyInstanceUID', q.studyInstanceUid);
-      if (q.accessionNumber) params.set('AccessionNumber', q.accessionNumber);
-      if (q.patientId) {
-        params.set('PatientID', q.patientId);
+      if (accessionNumber) params.set('AccessionNumber', accessionNumber);
+      if (patientId) {
+        params.set('PatientID', patientId);
         // A prior *CT* is wanted; a named study is fetched whatever it holds, so the case can say why not.
         if (!q.studyInstanceUid && !q.accessionNumber) params.set('ModalitiesInStudy', 'CT');
       }
       for (const tag of [T.PatientID, T.AccessionNumber, T.StudyDate, T.StudyDescription, T.ModalitiesInStudy]) params.append('includefield', tag);
-      const rows = await qido(`/studies?${params}`, 'QIDO-RS studies');
+      params.set('limit', String(limits.studies + 1));
+      const rows = withinBound(await qido(`/studies?${params}`, 'QIDO-RS studies'), limits.studies, 'studies', 'QIDO-RS studies');
       return rows.flatMap((r): StudySummary[] => {
         const uid = str(r, T.StudyInstanceUID);
         if (!uid) return [];
@@ -182,7 +189,8 @@ export function createDicomWebSource(baseUrl: string, opts: DicomWebOptions = {}
       const params = new URLSearchParams();
       for (const tag of [T.Modality, T.SeriesDescription, T.SeriesNumber, T.NumberOfSeriesRelatedInstances, T.SeriesDate, T.BodyPartExamined])
         params.append('includefield', tag);
-      const rows = await qido(`/studies/${studyInstanceUid}/series?${params}`, 'QIDO-RS series');
+      params.set('limit', String(limits.series + 1));
+      const rows = withinBound(await qido(`/studies/${studyInstanceUid}/series?${params}`, 'QIDO-RS series'), limits.series, 'series', 'QIDO-RS series');
       const out: SeriesSummary[] = [];
       for (const r of rows) {
         const seriesInstanceUid = str(r, T.SeriesInstanceUID);

@@ -24,6 +24,7 @@ import dcmjs from 'dcmjs';
 import type * as Dimse from 'dcmjs-dimse';
 import { PacsUnavailable } from '../errors.js';
 import { PacsRefused } from './pacs-errors.js';
+import { withinBound, type MatchLimits } from './query-bounds.js';
 
 const require = createRequire(import.meta.url);
 const dimse = require('dcmjs-dimse') as typeof Dimse;
@@ -109,9 +110,20 @@ export async function echo(peer: Peer): Promise<void> {
   if (status !== Status.Success) throw new PacsUnavailable(`C-ECHO: status 0x${(status ?? 0xffff).toString(16)} from ${peer.calledAet}`);
 }
 
-/** C-FIND at STUDY, SERIES or IMAGE level of the Study Root information model (PS3.4 C.6.2). */
-export async function find(peer: Peer, level: 'STUDY' | 'SERIES' | 'IMAGE', query: Elements): Promise<Elements[]> {
+/**
+ * C-FIND at STUDY, SERIES or IMAGE level of the Study Root information model (PS3.4 C.6.2). Reads at most
+ * `bound.limit` matches: at the one after, it stops the PACS by aborting the association (PS3.8 §7.3
+ * A-ABORT; dcmjs-dimse 0.3 sends a request's C-CANCEL only with requests queued before the association
+ * opens) and throws TooManyMatches (query-bounds.ts).
+ */
+export async function find(
+  peer: Peer,
+  level: 'STUDY' | 'SERIES' | 'IMAGE',
+  query: Elements,
+  bound: Readonly<{ limit: number; kind: keyof MatchLimits }>,
+): Promise<Elements[]> {
   const client = new Client();
+  const stop = new AbortController();
   const req =
     level === 'STUDY' ? CFindRequest.createStudyFindRequest(query) : level === 'SERIES' ? CFindRequest.createSeriesFindRequest(query) : CFindRequest.createImageFindRequest(query);
   const rows: Elements[] = [];
@@ -122,13 +134,20 @@ export async function find(peer: Peer, level: 'STUDY' | 'SERIES' | 'IMAGE', quer
     if (isPending(status)) {
       const ds = res.getDataset();
       if (ds) rows.push(ds.getElements());
+      if (rows.length > bound.limit && !stop.signal.aborted) {
+        try {
+          withinBound(rows, bound.limit, bound.kind, `C-FIND ${level}`);
+        } catch (err) {
+          stop.abort(err);
+        }
+      }
     } else {
       final = status;
       comment = res.getErrorComment?.() ?? '';
     }
   });
   client.addRequest(req);
-  await runAssociation(peer, client, `C-FIND ${level}`);
+  await runAssociation(peer, client, `C-FIND ${level}`, undefined, stop.signal);
   if (final === undefined) throw new PacsUnavailable(`C-FIND ${level}: the association closed before the final response`);
   if (final !== Status.Success) throw new PacsUnavailable(`C-FIND ${level}: status 0x${final.toString(16)}${comment ? ` (${comment})` : ''}`);
   return rows;

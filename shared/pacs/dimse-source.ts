@@ -11,6 +11,7 @@
 import { ConfigInvalid, PacsUnavailable } from '../errors.js';
 import { echo, find, getSeries, moveSeries, startMoveReceiver, storeFiles, type MoveReceiver, type Peer } from './dimse-adapter.js';
 import { PacsRefused } from './pacs-errors.js';
+import { DEFAULT_MATCH_LIMITS, exactValue, type MatchLimits } from './query-bounds.js';
 import { DEFAULT_RETRY, sleep, type RetryPolicy } from './retry-policy.js';
 import type { ImageSource, RetrievedSeries, SeriesSummary, StudySummary } from './source.js';
 import { verifySpool } from './verify-spool.js';
@@ -45,8 +46,12 @@ export function parseDimseUrl(url: string): DimseUrl {
   return { peer: { host: u.hostname, port, calledAet, callingAet }, retrieve: retrieve as 'c-get' | 'c-move', scpPort };
 }
 
-export function createDimseSource(url: string, opts: { retry?: Partial<RetryPolicy> } = {}): ImageSource & { close(): Promise<void> } {
+export function createDimseSource(
+  url: string,
+  opts: { retry?: Partial<RetryPolicy>; maxMatches?: Partial<MatchLimits> } = {},
+): ImageSource & { close(): Promise<void> } {
   const cfg = parseDimseUrl(url);
+  const limits: MatchLimits = { ...DEFAULT_MATCH_LIMITS, ...opts.maxMatches };
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...opts.retry };
   const peer: Peer = { ...cfg.peer, timeoutMs: policy.timeoutMs };
   let receiver: MoveReceiver | null = null;
@@ -73,14 +78,14 @@ export function createDimseSource(url: string, opts: { retry?: Partial<RetryPoli
 
     async findStudies(q) {
       const query: Record<string, unknown> = {
-        PatientID: q.patientId ?? '',
+        PatientID: exactValue(q.patientId, 'PatientID') ?? '',
         StudyInstanceUID: q.studyInstanceUid ?? '',
-        AccessionNumber: q.accessionNumber ?? '',
+        AccessionNumber: exactValue(q.accessionNumber, 'AccessionNumber') ?? '',
         StudyDate: '',
         StudyDescription: '',
         ModalitiesInStudy: q.patientId && !q.studyInstanceUid && !q.accessionNumber ? 'CT' : '',
       };
-      const rows = await tries(() => find(peer, 'STUDY', query));
+      const rows = await tries(() => find(peer, 'STUDY', query, { limit: limits.studies, kind: 'studies' }));
       return rows.flatMap((r): StudySummary[] => {
         const uid = str(r.StudyInstanceUID);
         if (!uid) return [];
@@ -108,7 +113,7 @@ export function createDimseSource(url: string, opts: { retry?: Partial<RetryPoli
           NumberOfSeriesRelatedInstances: '',
           BodyPartExamined: '',
           SeriesDate: '',
-        }),
+        }, { limit: limits.series, kind: 'series' }),
       );
       const out: SeriesSummary[] = [];
       for (const r of rows) {
@@ -126,7 +131,7 @@ export function createDimseSource(url: string, opts: { retry?: Partial<RetryPoli
                   SliceThickness: '',
                   ConvolutionKernel: '',
                   AcquisitionDate: '',
-                }),
+                }, { limit: limits.instances, kind: 'instances' }),
               )
             : [];
         const first = images[0];

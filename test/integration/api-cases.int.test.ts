@@ -113,6 +113,12 @@ describe('cases API', () => {
     ['a malformed ICD-10 code', { patch: (b) => void (b.order.indications = ['J84.10', 'XYZ']) }, ['order.indications.1']],
     ['a missing patient birth date', { patch: (b) => void ((b.patient as Partial<CreateCaseBody['patient']>).birthDate = undefined) }, ['patient.birthDate']],
     ['a missing order id', { patch: (b) => void ((b.order as Partial<CreateCaseBody['order']>).id = undefined) }, ['order.id']],
+    // DICOM wildcards and the value delimiter would widen the PACS query (PS3.4 C.2.2.2.4, PS3.5 §6.4; issue 11 F8).
+    ['a patient id with a DICOM wildcard *', { patch: (b) => void (b.patient.id = 'MRN-*') }, ['patient.id']],
+    ['a patient id with a DICOM wildcard ?', { patch: (b) => void (b.patient.id = 'MRN-00?') }, ['patient.id']],
+    ['a patient id with a backslash', { patch: (b) => void (b.patient.id = 'MRN-1\\MRN-2') }, ['patient.id']],
+    ['an accession number with a wildcard', { patch: (b) => void (b.study = { accessionNumber: 'A*' }) }, ['study.accessionNumber']],
+    ['an accession number with a backslash', { patch: (b) => void (b.study = { accessionNumber: 'A1\\A2' }) }, ['study.accessionNumber']],
   ])('answers 400 problem+json naming the fields for %s', async (_what, input, paths) => {
     const body = h.orderBody();
     input.patch?.(body);

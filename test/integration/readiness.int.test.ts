@@ -6,8 +6,6 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -16,30 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../shared/config.js';
 import { createLogger } from '../../shared/logger.js';
 import { openRuntime, type Runtime } from '../../services/cli/runtime.js';
+import { recordingForwarder } from '../helpers/forwarder.js';
 import { isOrthancInstalled, startOrthanc, type Orthanc } from '../helpers/orthanc.js';
 import { USERS } from '../helpers/pipeline-harness.js';
 import { freePort, startAofRedis, stop } from '../helpers/processes.js';
-
-/** Forwards every request to the real Orthanc and counts them: the PACS requests /readyz makes. */
-async function countingForwarder(target: string) {
-  let count = 0;
-  const server = http.createServer((req, res) => {
-    count++;
-    const up = http.request(new URL(req.url ?? '/', target), { method: req.method, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    up.on('error', () => res.destroy());
-    req.pipe(up);
-  });
-  server.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    count: () => count,
-    close: () => new Promise((r) => server.close(r)),
-  };
-}
 
 /** New connections the Redis server accepted so far (INFO stats). */
 async function connectionsReceived(redis: Redis): Promise<number> {
@@ -49,7 +27,7 @@ async function connectionsReceived(redis: Redis): Promise<number> {
 describe.skipIf(!isOrthancInstalled())('readiness (runtime, private Redis, real Orthanc)', () => {
   let work: string;
   let orthanc: Orthanc;
-  let forwarder: Awaited<ReturnType<typeof countingForwarder>>;
+  let forwarder: Awaited<ReturnType<typeof recordingForwarder>>;
   let redisServer: ChildProcess;
   let redisUrl: string;
   let probe: Redis;
@@ -74,7 +52,7 @@ describe.skipIf(!isOrthancInstalled())('readiness (runtime, private Redis, real 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'ildflow-readyz-'));
     orthanc = await startOrthanc();
-    forwarder = await countingForwarder(orthanc.base);
+    forwarder = await recordingForwarder(orthanc.base);
     const port = await freePort();
     redisServer = await startAofRedis(work, port);
     redisUrl = `redis://127.0.0.1:${port}`;
