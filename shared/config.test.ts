@@ -13,6 +13,12 @@ describe('loadConfig', () => {
     expect(c.ILDFLOW_ENGINE).toBe('reference');
     expect(c.ILDFLOW_BILLING_MODE).toBe('global');
     expect(c.ILDFLOW_CLAIM_LEASE_MINUTES).toBe(30);
+    expect(c.ILDFLOW_MAX_INSTANCE_BYTES).toBe(64 * 1024 * 1024);
+  });
+
+  it('takes ILDFLOW_MAX_INSTANCE_BYTES from 1 MiB up, and refuses less', () => {
+    expect(loadConfig({ ...base, ILDFLOW_MAX_INSTANCE_BYTES: '1048576' }).ILDFLOW_MAX_INSTANCE_BYTES).toBe(1048576);
+    expect(() => loadConfig({ ...base, ILDFLOW_MAX_INSTANCE_BYTES: '4096' })).toThrow(ConfigInvalid);
   });
 
   it('lists every problem at once', () => {

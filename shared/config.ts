@@ -9,6 +9,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ConfigInvalid } from './errors.js';
 import { DEFAULT_PAYER_ADVISORIES, parsePayerAdvisoryTable, type PayerAdvisoryTable } from './billing/payer-advisories.js';
+import { DEFAULT_MAX_INSTANCE_BYTES } from './pacs/instance-cap.js';
 
 const PacsUrl = z.string().refine((u) => /^(https?:\/\/|dicom:\/\/|file:\/\/)/.test(u), {
   message: 'must be http(s)://host/dicom-web, dicom://AET@host:port?… or file:///dir',
@@ -55,6 +56,11 @@ const Env = z
       .string()
       .regex(/^(basic:[^:]+:.+|bearer:.+)$/, 'must be basic:user:password or bearer:token')
       .optional(),
+    /**
+     * The largest DICOM instance a retrieval takes, in bytes (WADO-RS part, C-STORE data set): a larger one is
+     * cut off as it arrives and fails the case (shared/pacs/instance-cap.ts, docs/pacs.md).
+     */
+    ILDFLOW_MAX_INSTANCE_BYTES: z.coerce.number().int().min(1024 * 1024).max(2 ** 31).default(DEFAULT_MAX_INSTANCE_BYTES),
     /**
      * Orthanc's REST root (e.g. http://orthanc:8042), when the PACS is an Orthanc: the worker role then
      * polls its /changes feed for StableStudy events (docs/pacs.md), with ILDFLOW_PACS_AUTH.

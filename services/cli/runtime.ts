@@ -48,7 +48,7 @@ export async function openRuntime(
 ): Promise<Runtime> {
   const logger = opts.logger ?? createLogger({ level: config.ILDFLOW_LOG_LEVEL });
   const users = opts.users ?? loadUsersFile(config.ILDFLOW_USERS_FILE);
-  const source = createImageSource(config.ILDFLOW_PACS ?? 'file:///nonexistent', { auth: config.ILDFLOW_PACS_AUTH });
+  const source = createImageSource(config.ILDFLOW_PACS ?? 'file:///nonexistent', { auth: config.ILDFLOW_PACS_AUTH, maxInstanceBytes: config.ILDFLOW_MAX_INSTANCE_BYTES });
   const engine = createEngine(config.ILDFLOW_ENGINE, { timeoutMs: config.ILDFLOW_ENGINE_TIMEOUT_SECONDS * 1000, threads: config.ILDFLOW_ENGINE_THREADS });
   await pingRedis(config.REDIS_URL).catch((err: Error) => {
     throw new Error(`Redis does not answer at ${config.REDIS_URL} (${err.message}). Start one: redis-server, or see README "Prerequisites".`);

@@ -78,9 +78,16 @@ function describeTransferSyntax(uid: string): string {
 /** Upper bounds that no chest CT slice exceeds; larger claims are treated as hostile or corrupt. */
 const MAX_DIMENSION = 4096;
 const MAX_FRAMES = 4096;
-/** Part 10 header bytes read before the pixel data on a first attempt; headers with long private
- *  sequences fall back to reading the whole file. */
+/** Part 10 header bytes read before the pixel data on a first attempt: a CT slice's header is a few kB. */
 const HEADER_PROBE_BYTES = 64 * 1024;
+/**
+ * The most header (everything before the pixel data) ever read: a header that needs more is refused, never
+ * read whole — a hostile file can put hundreds of MB in a private element (docs/security.md). Long vendor
+ * private sequences (CSA headers, dose reports) stay far below it.
+ */
+export const MAX_HEADER_BYTES = 4 * 1024 * 1024;
+/** Each further attempt reads this many times more, so a long header costs at most four reads. */
+const HEADER_GROWTH = 4;
 const PIXEL_DATA_TAG = 'x7fe00010';
 
 /** Image SOP classes we can treat as single-sample cross-sectional images (CT, enhanced CT, MR, PET,
@@ -104,13 +111,16 @@ export function readInstanceHeader(source: Uint8Array | string): InstanceHeader 
   const fd = openSync(source, 'r');
   try {
     const size = fstatSync(fd).size;
-    const probe = readBytes(fd, 0, Math.min(size, HEADER_PROBE_BYTES));
-    try {
-      return parseHeader(probe, size);
-    } catch (err) {
-      if (probe.byteLength >= size) throw err;
-      // The header is longer than the probe (or the probe cut an element): parse the whole file.
-      return parseHeader(readBytes(fd, 0, size), size);
+    for (let length = Math.min(size, HEADER_PROBE_BYTES); ; length = Math.min(size, MAX_HEADER_BYTES, length * HEADER_GROWTH)) {
+      const probe = readBytes(fd, 0, length);
+      try {
+        return parseHeader(probe, size);
+      } catch (err) {
+        if (probe.byteLength >= size) throw err; // the whole file was read: the fault is the file's
+        // The header is longer than the probe (or the probe cut an element): read more, up to the cap.
+        if (length >= MAX_HEADER_BYTES)
+          throw new InvalidDicom(`the header (the elements before the pixel data) is longer than ${MAX_HEADER_BYTES / (1024 * 1024)} MiB, the most ildflow reads: refused`);
+      }
     }
   } finally {
     closeSync(fd);

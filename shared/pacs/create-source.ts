@@ -12,6 +12,8 @@ export type ImageSourceOptions = Readonly<{
   auth?: string;
   /** Shorter in-process retries for tests; production uses DEFAULT_RETRY. */
   retry?: Partial<RetryPolicy>;
+  /** ILDFLOW_MAX_INSTANCE_BYTES: the per-instance size cap of DICOMweb and DIMSE retrievals (instance-cap.ts). */
+  maxInstanceBytes?: number;
 }>;
 
 export function createImageSource(url: string, opts: ImageSourceOptions = {}): ImageSource {

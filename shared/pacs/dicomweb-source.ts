@@ -9,12 +9,13 @@
  * themselves, so the case fails at once saying to check ILDFLOW_PACS_AUTH (docs/pacs.md).
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, unlink } from 'node:fs/promises';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { basename, join } from 'node:path';
 import { PacsUnavailable } from '../errors.js';
 import { boundaryOf, MultipartSplitter, MultipartTruncated } from './multipart.js';
+import { DEFAULT_MAX_INSTANCE_BYTES, instanceTooLarge } from './instance-cap.js';
 import { PacsRefused } from './pacs-errors.js';
 import { DEFAULT_MATCH_LIMITS, exactValue, withinBound, type MatchLimits } from './query-bounds.js';
 import { DEFAULT_RETRY, sleep, type RetryPolicy } from './retry-policy.js';
@@ -28,6 +29,8 @@ export type DicomWebOptions = Readonly<{
   retry?: Partial<RetryPolicy>;
   /** How many matches a query may have (query-bounds.ts). */
   maxMatches?: Partial<MatchLimits>;
+  /** The per-instance size cap (ILDFLOW_MAX_INSTANCE_BYTES, instance-cap.ts). */
+  maxInstanceBytes?: number;
 }>;
 
 /** The DICOM JSON model (PS3.18 Annex F.2): attributes by tag, values in `Value`. */
@@ -233,7 +236,7 @@ export function createDicomWebSource(baseUrl: string, opts: DicomWebOptions = {}
         await res.body.cancel().catch(() => undefined);
         throw new PacsRefused(`${what}: ${(err as Error).message}`);
       }
-      const written = await streamParts(res.body, boundary, destDir, policy.idleMs, signal);
+      const written = await streamParts(res.body, boundary, destDir, { idleMs: policy.idleMs, maxInstanceBytes: opts.maxInstanceBytes ?? DEFAULT_MAX_INSTANCE_BYTES }, signal);
       const check = await verifySpool(destDir, { studyInstanceUid, seriesInstanceUid });
       return { dir: destDir, files: check.files, bytes: check.bytes || written };
     },
@@ -279,12 +282,22 @@ export function createDicomWebSource(baseUrl: string, opts: DicomWebOptions = {}
 /**
  * Splits the multipart body into one file per part, writing each chunk as it arrives. A body that ends
  * before the close delimiter, stalls for `idleMs`, or breaks off is a PacsUnavailable: the caller
- * discards the spool and the job is retried.
+ * discards the spool and the job is retried. A part above `maxInstanceBytes` is cut off where it crosses
+ * the cap, its file deleted, and the transfer stopped: InvalidDicom (not retried).
  */
-async function streamParts(body: ReadableStream<Uint8Array>, boundary: string, destDir: string, idleMs: number, signal: AbortSignal): Promise<number> {
+async function streamParts(
+  body: ReadableStream<Uint8Array>,
+  boundary: string,
+  destDir: string,
+  limits: Readonly<{ idleMs: number; maxInstanceBytes: number }>,
+  signal: AbortSignal,
+): Promise<number> {
+  const { idleMs, maxInstanceBytes } = limits;
   const splitter = new MultipartSplitter(boundary);
   const reader = body.getReader();
   let file: WriteStream | null = null;
+  let filePath = '';
+  let partBytes = 0;
   // Files being flushed and closed while the next part streams in; bounded so memory stays flat.
   const closing = new Set<Promise<void>>();
   let bytes = 0;
@@ -322,8 +335,20 @@ async function streamParts(body: ReadableStream<Uint8Array>, boundary: string, d
         if (ev.type === 'part') {
           const ct = ev.headers['content-type'];
           if (ct && !/^application\/dicom\b/i.test(ct)) throw new PacsRefused(`WADO-RS series: a part is ${ct}, not application/dicom`);
-          file = createWriteStream(join(destDir, `${String(++partNo).padStart(6, '0')}.dcm`), { flags: 'wx', highWaterMark: 1 << 20 });
+          filePath = join(destDir, `${String(++partNo).padStart(6, '0')}.dcm`);
+          file = createWriteStream(filePath, { flags: 'wx', highWaterMark: 1 << 20 });
+          partBytes = 0;
         } else if (ev.type === 'data') {
+          partBytes += ev.chunk.length;
+          if (partBytes > maxInstanceBytes) {
+            // Closed before it is deleted: a file still being opened would otherwise appear after the unlink.
+            const cut = file!;
+            file = null;
+            await new Promise<void>((resolve) => cut.once('close', () => resolve()).destroy());
+            await reader.cancel().catch(() => undefined);
+            await unlink(filePath).catch(() => undefined);
+            throw instanceTooLarge(maxInstanceBytes, 'WADO-RS series');
+          }
           bytes += ev.chunk.length;
           if (!file!.write(ev.chunk)) await Promise.race([once(file!, 'drain'), finished(file!)]);
         } else {

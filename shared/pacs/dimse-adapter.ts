@@ -18,11 +18,12 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import dicomParser from 'dicom-parser';
 import dcmjs from 'dcmjs';
 import type * as Dimse from 'dcmjs-dimse';
 import { PacsUnavailable } from '../errors.js';
+import { instanceTooLarge } from './instance-cap.js';
 import { PacsRefused } from './pacs-errors.js';
 import { withinBound, type MatchLimits } from './query-bounds.js';
 
@@ -52,6 +53,18 @@ const ACCEPTED_TS = [
 
 /** PS3.4 Annex B.2.3: "Error: Cannot understand" — used to refuse an instance nobody asked for. */
 const STATUS_CANNOT_UNDERSTAND = 0xc000;
+/** PS3.4 Annex B.2.3: "Refused: Out of Resources" — an instance above the per-instance cap. */
+const STATUS_OUT_OF_RESOURCES = 0xa700;
+
+/** Instances refused for their size, per series asked for (C-GET and C-MOVE report them after the retrieval). */
+const oversized = new Map<string, number>();
+
+/** Throws for good when the series had an instance above the cap: it is as large on every retry. */
+function refuseOversized(what: string, seriesInstanceUid: string, cap: number): void {
+  const n = oversized.get(seriesInstanceUid);
+  oversized.delete(seriesInstanceUid);
+  if (n) throw instanceTooLarge(cap, what);
+}
 
 function clientOptions(peer: Peer) {
   return { connectTimeout: peer.timeoutMs, associationTimeout: peer.timeoutMs, pduTimeout: peer.timeoutMs };
@@ -185,12 +198,12 @@ function checkSubOps(what: string, r: SubOpsResult, refused: number): void {
  * C-GET of one series (PS3.4 C.4.3): the PACS sends the instances back on this association as C-STORE
  * sub-operations, each streamed to `destDir`.
  */
-export async function getSeries(peer: Peer, expected: Expected, signal: AbortSignal): Promise<void> {
+export async function getSeries(peer: Peer, expected: Expected, signal: AbortSignal, maxInstanceBytes: number): Promise<void> {
   const client = new Client();
   const req = CGetRequest.createSeriesGetRequest(expected.studyInstanceUid, expected.seriesInstanceUid);
   const { r, onResponse } = subOpsTracker();
   req.on('response', onResponse);
-  const receiver = new Receiver(() => [expected], expected.destDir);
+  const receiver = new Receiver(() => [expected], expected.destDir, maxInstanceBytes);
   client.on('cStoreRequest', (request: Dimse.requests.CStoreRequest, callback: (res: Dimse.responses.CStoreResponse) => void) => {
     void receiver.complete(request).then((status) => {
       const res = CStoreResponse.fromRequest(request);
@@ -214,6 +227,7 @@ export async function getSeries(peer: Peer, expected: Expected, signal: AbortSig
     signal,
   );
   await receiver.settled();
+  refuseOversized('C-GET', expected.seriesInstanceUid, maxInstanceBytes);
   checkSubOps('C-GET', r, receiver.refused);
 }
 
@@ -225,10 +239,11 @@ type StreamHooks = {
 /**
  * Streams incoming C-STORE data sets to disk as Part 10 files (PS3.10 §7: preamble, "DICM", file meta
  * group, then the data set bytes as received in the accepted transfer syntax), then files each one under
- * the series it belongs to — or deletes it.
+ * the series it belongs to — or deletes it. A data set above `maxBytes` is not written past the cap (the
+ * rest is dropped as it arrives), then deleted and refused with 0xA700 (instance-cap.ts).
  */
 class Receiver {
-  private readonly staged = new WeakMap<object, { path: string; stream: WriteStream }>();
+  private readonly staged = new WeakMap<object, { path: string; stream: WriteStream; bytes: number }>();
   private readonly pending = new Set<Promise<unknown>>();
   refused = 0;
   received = 0;
@@ -236,6 +251,7 @@ class Receiver {
   constructor(
     private readonly wanted: () => readonly Expected[],
     private readonly stagingDir: string,
+    private readonly maxBytes: number,
   ) {}
 
   open(ctx: Dimse.association.PresentationContext, request: Dimse.requests.CStoreRequest): Writable {
@@ -243,8 +259,11 @@ class Receiver {
     const stream = createWriteStream(path);
     stream.on('error', () => undefined); // surfaced when the file is read back
     stream.write(part10Header(request.getAffectedSopClassUid(), request.getAffectedSopInstanceUid(), ctx.getAcceptedTransferSyntaxUid() ?? TransferSyntax.ImplicitVRLittleEndian));
-    this.staged.set(request, { path, stream });
-    return stream;
+    const entry = { path, stream, bytes: 0 };
+    this.staged.set(request, entry);
+    // Counts what the library hands over; past the cap it is dropped, so the file stops at the cap (its
+    // first bytes still name the series the refusal is reported for).
+    return new CappedWriter(stream, this.maxBytes, (n) => void (entry.bytes += n));
   }
 
   close(writable: Writable, ctx: Dimse.association.PresentationContext, cb: (ds: Dimse.Dataset) => void): void {
@@ -267,6 +286,14 @@ class Receiver {
   private async file(request: Dimse.requests.CStoreRequest): Promise<number> {
     const staged = this.staged.get(request);
     if (!staged) return STATUS_CANNOT_UNDERSTAND;
+    if (staged.bytes > this.maxBytes) {
+      const id = await readIdentity(staged.path).catch(() => null);
+      await unlink(staged.path).catch(() => undefined);
+      const series = id && this.wanted().find((e) => e.seriesInstanceUid === id.seriesInstanceUid)?.seriesInstanceUid;
+      if (series) oversized.set(series, (oversized.get(series) ?? 0) + 1);
+      else this.refused++;
+      return STATUS_OUT_OF_RESOURCES;
+    }
     try {
       const id = await readIdentity(staged.path);
       const target = this.wanted().find((e) => e.studyInstanceUid === id.studyInstanceUid && e.seriesInstanceUid === id.seriesInstanceUid);
@@ -279,6 +306,32 @@ class Receiver {
       await unlink(staged.path).catch(() => undefined);
       return STATUS_CANNOT_UNDERSTAND;
     }
+  }
+}
+
+/** Writes the first `cap` bytes it is given to `file` and drops the rest (`seen` counts all); ending it ends the file. */
+class CappedWriter extends Writable {
+  private written = 0;
+
+  constructor(
+    private readonly file: WriteStream,
+    private readonly cap: number,
+    private readonly seen: (bytes: number) => void,
+  ) {
+    super();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
+    this.seen(chunk.length);
+    const room = Math.max(0, this.cap - this.written);
+    const kept = room >= chunk.length ? chunk : chunk.subarray(0, room);
+    this.written += kept.length;
+    if (!kept.length || this.file.write(kept)) done();
+    else this.file.once('drain', () => done());
+  }
+
+  override _final(done: (err?: Error | null) => void): void {
+    this.file.end(() => done());
   }
 }
 
@@ -328,7 +381,7 @@ export type MoveReceiver = Readonly<{ port: number; close(): void }>;
  * move destination). It accepts associations only from `pacsAet`, only while a move is pending, and only
  * storage SOP classes in the transfer syntaxes of ACCEPTED_TS.
  */
-export function startMoveReceiver(port: number, ourAet: string, pacsAet: string): MoveReceiver {
+export function startMoveReceiver(port: number, ourAet: string, pacsAet: string, maxInstanceBytes: number): MoveReceiver {
   class MoveScp extends Scp {
     private receiver: Receiver | null = null;
 
@@ -344,7 +397,7 @@ export function startMoveReceiver(port: number, ourAet: string, pacsAet: string)
         return;
       }
       // Staged beside the first pending spool (same file system as every spool, so rename works).
-      this.receiver = new Receiver(() => [...moves.values()], dirname(first.destDir));
+      this.receiver = new Receiver(() => [...moves.values()], dirname(first.destDir), maxInstanceBytes);
       for (const c of association.getPresentationContexts()) {
         const ctx = association.getPresentationContext(c.id);
         const offered = ctx.getTransferSyntaxUids();
@@ -386,7 +439,7 @@ export function startMoveReceiver(port: number, ourAet: string, pacsAet: string)
  * C-MOVE of one series to our own AE title (PS3.4 C.4.2). The receiver must be running; the series is
  * registered with it for the duration of the move, so it accepts exactly these instances.
  */
-export async function moveSeries(peer: Peer, destinationAet: string, expected: Expected, signal: AbortSignal): Promise<void> {
+export async function moveSeries(peer: Peer, destinationAet: string, expected: Expected, signal: AbortSignal, maxInstanceBytes: number): Promise<void> {
   if (moves.has(expected.seriesInstanceUid)) throw new PacsUnavailable('C-MOVE: this series is already being moved by another job');
   moves.set(expected.seriesInstanceUid, expected);
   try {
@@ -396,9 +449,11 @@ export async function moveSeries(peer: Peer, destinationAet: string, expected: E
     req.on('response', onResponse);
     client.addRequest(req);
     await runAssociation(peer, client, 'C-MOVE', undefined, signal);
+    refuseOversized('C-MOVE', expected.seriesInstanceUid, maxInstanceBytes);
     checkSubOps('C-MOVE', r, 0);
   } finally {
     moves.delete(expected.seriesInstanceUid);
+    oversized.delete(expected.seriesInstanceUid);
   }
 }
 

@@ -10,6 +10,7 @@
  */
 import { ConfigInvalid, PacsUnavailable } from '../errors.js';
 import { echo, find, getSeries, moveSeries, startMoveReceiver, storeFiles, type MoveReceiver, type Peer } from './dimse-adapter.js';
+import { DEFAULT_MAX_INSTANCE_BYTES } from './instance-cap.js';
 import { PacsRefused } from './pacs-errors.js';
 import { DEFAULT_MATCH_LIMITS, exactValue, type MatchLimits } from './query-bounds.js';
 import { DEFAULT_RETRY, sleep, type RetryPolicy } from './retry-policy.js';
@@ -48,10 +49,11 @@ export function parseDimseUrl(url: string): DimseUrl {
 
 export function createDimseSource(
   url: string,
-  opts: { retry?: Partial<RetryPolicy>; maxMatches?: Partial<MatchLimits> } = {},
+  opts: { retry?: Partial<RetryPolicy>; maxMatches?: Partial<MatchLimits>; maxInstanceBytes?: number } = {},
 ): ImageSource & { close(): Promise<void> } {
   const cfg = parseDimseUrl(url);
   const limits: MatchLimits = { ...DEFAULT_MATCH_LIMITS, ...opts.maxMatches };
+  const maxInstanceBytes = opts.maxInstanceBytes ?? DEFAULT_MAX_INSTANCE_BYTES;
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...opts.retry };
   const peer: Peer = { ...cfg.peer, timeoutMs: policy.timeoutMs };
   let receiver: MoveReceiver | null = null;
@@ -155,10 +157,10 @@ export function createDimseSource(
 
     async retrieveSeries(studyInstanceUid, seriesInstanceUid, destDir, signal): Promise<RetrievedSeries> {
       const expected = { studyInstanceUid, seriesInstanceUid, destDir };
-      if (cfg.retrieve === 'c-get') await getSeries(peer, expected, signal);
+      if (cfg.retrieve === 'c-get') await getSeries(peer, expected, signal, maxInstanceBytes);
       else {
-        receiver ??= startMoveReceiver(cfg.scpPort!, cfg.peer.callingAet, cfg.peer.calledAet);
-        await moveSeries(peer, cfg.peer.callingAet, expected, signal);
+        receiver ??= startMoveReceiver(cfg.scpPort!, cfg.peer.callingAet, cfg.peer.calledAet, maxInstanceBytes);
+        await moveSeries(peer, cfg.peer.callingAet, expected, signal, maxInstanceBytes);
       }
       const check = await verifySpool(destDir, { studyInstanceUid, seriesInstanceUid });
       return { dir: destDir, files: check.files, bytes: check.bytes };
