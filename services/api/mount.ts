@@ -16,7 +16,12 @@ export function mount(router: Router, users: UserDirectory, id: RouteId, ...hand
   router[spec.method](expressPath(spec.path), tag, ...guard, ...handlers);
 }
 
-/** Records a PHI read: who, what, which case, from where (DESIGN.md §6; HIPAA 45 CFR 164.312(b)). */
-export function auditRead(store: Pick<CaseStore, 'audit'>, req: Request, res: Response, action: string, caseId?: string): Promise<void> {
-  return store.audit({ userId: userOf(res).id, action, caseId, ip: clientIp(req) });
+/**
+ * Records a PHI read: who, what, which case, from where (DESIGN.md §6; HIPAA 45 CFR 164.312(b)). A read of
+ * many (a list, the queue, the billing feed) names every case it disclosed, by id only, so an accounting
+ * of disclosures can say whose records a list showed without the audit trail holding PHI itself.
+ */
+export function auditRead(store: Pick<CaseStore, 'audit'>, req: Request, res: Response, action: string, cases?: string | readonly string[]): Promise<void> {
+  const which = typeof cases === 'string' ? { caseId: cases } : cases ? { caseIds: [...new Set(cases)] } : {};
+  return store.audit({ userId: userOf(res).id, action, ...which, ip: clientIp(req) });
 }

@@ -32,7 +32,8 @@ export type Change = Readonly<{ next: Case; reason: string; events?: readonly Ou
 
 export type Actor = string;
 
-export type AuditEntry = Readonly<{ userId: string; action: string; caseId?: string; ip?: string; detail?: string }>;
+/** `caseIds`: the cases a read of many disclosed (stored space-separated: case ids have no spaces). */
+export type AuditEntry = Readonly<{ userId: string; action: string; caseId?: string; caseIds?: readonly string[]; ip?: string; detail?: string }>;
 
 /** `orderedBy`: only the cases this user ordered (an orderer's list, DESIGN.md §6). */
 export type ListQuery = Readonly<{ status?: CaseStatus; patientId?: string; orderedBy?: string; cursor?: string; limit: number }>;
@@ -275,7 +276,9 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
   }
 
   async function audit(entry: AuditEntry): Promise<void> {
-    const fields = Object.entries({ at: clock().toISOString(), ...entry }).flatMap(([k, v]) => (v === undefined ? [] : [k, String(v)]));
+    const { caseIds, ...one } = entry;
+    const all = { at: clock().toISOString(), ...one, ...(caseIds ? { caseIds: caseIds.join(' ') } : {}) };
+    const fields = Object.entries(all).flatMap(([k, v]) => (v === undefined ? [] : [k, String(v)]));
     await redis.xadd(keys.audit, '*', ...fields);
   }
 

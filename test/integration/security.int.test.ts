@@ -97,6 +97,35 @@ describe('API security', () => {
     expect(billed.status).toBe('billed');
   });
 
+  it('names in the audit entry of a list, queue or feed read the cases it disclosed, and nothing of their patients (issue 11, F11)', async () => {
+    const queued = await h.seedCase('awaiting_review');
+    const billed = await h.seedCase('billed');
+    const lastEntry = async () => (await h.store.auditTrail(100_000)).at(-1)!;
+    const idsOf = (entry: Record<string, string>) => (entry.caseIds ?? '').split(' ').filter(Boolean).sort();
+
+    const list = await h.call('GET', '/v1/cases?limit=3', { as: 'radiologist' });
+    const listEntry = await lastEntry();
+    expect(listEntry.action).toBe('case.list');
+    expect(idsOf(listEntry)).toEqual(list.json.items.map((c: { id: string }) => c.id).sort());
+
+    const mine = await h.call('GET', `/v1/cases?patientId=${queued.patient.id}`, { as: 'orderer' });
+    const mineEntry = await lastEntry();
+    expect(idsOf(mineEntry)).toEqual([queued.id]);
+    expect(mine.json.items.map((c: { id: string }) => c.id)).toEqual([queued.id]);
+    expect(JSON.stringify(mineEntry)).not.toContain(queued.patient.id);
+
+    const queue = await h.call('GET', '/v1/review/queue', { as: 'radiologist' });
+    const queueEntry = await lastEntry();
+    expect(idsOf(queueEntry)).toEqual(queue.json.items.map((r: { id: string }) => r.id).sort());
+    expect(idsOf(queueEntry)).toContain(queued.id);
+
+    const feed = await h.call('GET', '/v1/billing/events?limit=1000', { as: 'billing' });
+    const feedEntry = await lastEntry();
+    expect(idsOf(feedEntry)).toEqual([...new Set(feed.json.events.map((e: { event: { caseId: string } }) => e.event.caseId))].sort());
+    expect(idsOf(feedEntry)).toContain(billed.id);
+    for (const entry of [listEntry, queueEntry, feedEntry]) for (const phi of ['DOE', 'JANE', '1961-04-02']) expect(JSON.stringify(entry)).not.toContain(phi);
+  });
+
   it('sets the security headers on JSON, problem+json, a PNG artifact, the review page and its script, health and metrics', async () => {
     const c = await h.seedCase('awaiting_review');
     const dir = join(h.dataDir, 'cases', c.id, 'artifacts');

@@ -20,6 +20,8 @@ export const billingEvents =
   async (req, res) => {
     const q = parseInput(BillingEventsQuery, req.query);
     const events = await deps.store.billingEvents(q.after, q.limit);
-    await auditRead(deps.store, req, res, 'billing.events'); // charge events name the patient
+    // Charge events name the patient: the entry names the cases they are of.
+    const cases = events.flatMap((e) => (e.event as { caseId?: unknown } | null)?.caseId ?? []).filter((id): id is string => typeof id === 'string');
+    await auditRead(deps.store, req, res, 'billing.events', cases);
     res.json({ events, next: events.at(-1)?.cursor ?? q.after ?? null });
   };

@@ -23,7 +23,11 @@ export const listCases =
     const viewer = userOf(res);
     // An orderer lists only the orders it placed (DESIGN.md §6), whatever the filters say.
     const { items, nextCursor } = await deps.store.list(seesAllCases(viewer) ? q : { ...q, orderedBy: viewer.id });
-    // A list shows patients: audited as one read, with no case id (the query is not logged: it may hold an MRN).
-    await auditRead(deps.store, req, res, q.patientId ? 'case.list.patient' : 'case.list');
-    res.json({ items: items.flatMap((c) => caseView(c, viewer) ?? []), next: nextCursor });
+    const shown = items.flatMap((c) => {
+      const view = caseView(c, viewer);
+      return view ? [{ id: c.id, view }] : [];
+    });
+    // A list shows patients: audited as one read naming the cases shown (the query is not logged: it may hold an MRN).
+    await auditRead(deps.store, req, res, q.patientId ? 'case.list.patient' : 'case.list', shown.map((s) => s.id));
+    res.json({ items: shown.map((s) => s.view), next: nextCursor });
   };

@@ -12,6 +12,6 @@ export const reviewQueue =
   (deps: Pick<ApiDeps, 'store'>): RequestHandler =>
   async (req, res) => {
     const items = await deps.store.reviewRows();
-    await auditRead(deps.store, req, res, 'review.queue');
+    await auditRead(deps.store, req, res, 'review.queue', items.map((r) => r.id));
     res.json({ items });
   };
