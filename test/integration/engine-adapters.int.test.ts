@@ -2,7 +2,10 @@
  * The http and command engine adapters against real example engines (test/fixtures/engines): the answers
  * they accept, the garbage they refuse, and the bounds on engines that hang or crash.
  */
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -58,6 +61,34 @@ describe('the http engine adapter', () => {
     const r = await createEngine(engine.url, { timeoutMs: 20_000 }).analyze(input, never);
     expect(r.classification.category).toBe('probable_uip');
     expect((await engine.stats()).polls).toBe(2);
+  });
+
+  it("polls only the engine's own origin: a 202 Location elsewhere fails the analysis and is never fetched (issue 11, F13)", async () => {
+    const elsewhere: string[] = [];
+    const other = http.createServer((req, res) => {
+      elsewhere.push(req.url ?? '');
+      res.writeHead(202, { 'retry-after': '0' }).end();
+    });
+    other.listen(0, '127.0.0.1');
+    await once(other, 'listening');
+    const otherUrl = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+    const engineServer = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(202, { location: `${otherUrl}/jobs/1`, 'retry-after': '0' }).end());
+    });
+    engineServer.listen(0, '127.0.0.1');
+    await once(engineServer, 'listening');
+    try {
+      const url = `http://127.0.0.1:${(engineServer.address() as AddressInfo).port}/analyze`;
+      const err = await failure(createEngine(url, { timeoutMs: 5_000 }).analyze(input, never));
+      expect(err).toBeInstanceOf(EngineFailed);
+      expect(err.retryable).toBe(false);
+      expect(err.message).toMatch(/another origin/);
+      expect(elsewhere).toEqual([]);
+    } finally {
+      engineServer.close();
+      other.close();
+    }
   });
 
   it('runs the reference analysis behind HTTP and gets the same category as in-process', async () => {

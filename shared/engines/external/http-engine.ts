@@ -3,7 +3,8 @@
  * URL as a STOW-RS body (PS3.18 §10.5: `multipart/related; type="application/dicom"`, one Part 10 file per
  * part), streamed from the spooled files — never the whole series in memory. The engine answers
  * - 200 with an `ildflow.engine-result/1`, or
- * - 202 with `Location` (and optionally `Retry-After`): ildflow polls that URL until it answers 200, or
+ * - 202 with `Location` (and optionally `Retry-After`): ildflow polls that URL — on the engine's own
+ *   origin only — until it answers 200, or
  * - 422 when it refuses the series (the case becomes `ineligible` with the engine's words).
  * Network errors, 408/429 and 5xx are retried a few times here, then surface as a retryable failure (the
  * analyze job's own backoff takes over); everything is bounded by the timeout. See external.ts for the
@@ -99,6 +100,11 @@ async function poll(base: URL, accepted: Response, input: EngineInput, name: str
   const location = accepted.headers.get('location');
   if (!location) throw new EngineFailed(`${name} answered 202 without a Location to poll`);
   const target = new URL(location, base);
+  // The Location is resolved against the engine's URL (RFC 9110 §10.2.2) and polled only there: an engine
+  // (or whoever answers in its name) must not point ildflow at another host — an internal service, a
+  // metadata endpoint — to be fetched from inside the network.
+  if (target.origin !== base.origin)
+    throw new EngineFailed(`${name} answered 202 with a Location on another origin (${target.origin}); ildflow polls only the engine's own origin`);
   let wait = retryAfterMs(accepted.headers.get('retry-after'));
   let failures = 0;
   // Bounded by the deadline's signal: sleep() and fetch() both reject once it fires.
