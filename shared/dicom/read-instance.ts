@@ -166,6 +166,9 @@ function parseOrExplain(parse: () => DataSet, what: string): DataSet {
     // dicom-parser throws strings, Errors, and (parseDicom) `{ exception, dataSet }` objects whose message
     // is in `exception`; the words mention buffer overruns for truncated input.
     const inner = typeof err === 'object' && err !== null && 'exception' in err ? (err as { exception: unknown }).exception : err;
+    // dicom-parser descends into sequences by recursion: thousands of nested items (PS3.5 §7.5) exhaust the
+    // stack. The file says the same on every read, so it is unusable, not cut ("exceeded" is not an overrun).
+    if (inner instanceof RangeError && /call stack/i.test(inner.message)) throw new InvalidDicom(`DICOM ${what} has sequences nested too deeply to read`);
     const raw = inner instanceof Error ? inner.message : String(inner);
     const truncated = /overrun|overread|beyond|end of buffer|exceed|past the end|out of bounds/i.test(raw);
     throw new InvalidDicom(

@@ -12,6 +12,7 @@ import { MAX_HEADER_BYTES, readInstanceHeader } from '../../shared/dicom/read-in
 import { InvalidDicom } from '../../shared/errors.js';
 import { createDicomWebSource } from '../../shared/pacs/dicomweb-source.js';
 import { createDimseSource } from '../../shared/pacs/dimse-source.js';
+import { verifySpool } from '../../shared/pacs/verify-spool.js';
 import { generatePhantom, type PhantomResult } from '../../shared/phantom/generate-phantom.js';
 import { ctSlice, part10, CT_IMAGE, type Element } from '../fixtures/hostile/corpus.js';
 import { freePort, isOrthancInstalled, startOrthanc, type Orthanc } from '../helpers/orthanc.js';
@@ -66,6 +67,35 @@ describe('the header reader', () => {
     const path = join(work, 'long-private.dcm');
     await sliceWithPrivateElement(path, 200 * 1000);
     expect(readInstanceHeader(path)).toMatchObject({ rows: 32, columns: 32, sopInstanceUid: '2.25.73' });
+  });
+});
+
+/** A valid CT slice with a private sequence nested `depth` deep (undefined lengths, PS3.5 §7.5) before the pixel data. */
+function sliceWithDeepSequence(depth: number): Uint8Array {
+  const ids = { patientId: 'MRN-DEEP', studyInstanceUid: '2.25.81', seriesInstanceUid: '2.25.82', sopInstanceUid: '2.25.83', frameOfReferenceUid: '2.25.84', index: 0 };
+  const els = ctSlice(ids);
+  const PRIVATE = 0x00091010;
+  const meta = { sopClassUid: CT_IMAGE, sopInstanceUid: ids.sopInstanceUid };
+  const open = Buffer.from([0x09, 0x00, 0x10, 0x10, 0x53, 0x51, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xfe, 0xff, 0x00, 0xe0, 0xff, 0xff, 0xff, 0xff]);
+  const close = Buffer.from([0xfe, 0xff, 0x0d, 0xe0, 0, 0, 0, 0, 0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0]);
+  const before = part10(els.filter((e) => e.tag < PRIVATE), meta);
+  const after = part10(els.filter((e) => e.tag > PRIVATE), meta).subarray(part10([], meta).length);
+  return Buffer.concat([before, Buffer.alloc(open.length * depth, open), Buffer.alloc(close.length * depth, close), after]);
+}
+
+describe('sequence nesting', () => {
+  it('refuses a 50,000-deep sequence for good, as unusable DICOM, not as transfer damage to retry (issue 11, F13)', async () => {
+    const dir = await mkdtemp(join(work, 'deep-'));
+    await writeFile(join(dir, 'deep.dcm'), sliceWithDeepSequence(50_000));
+    const err = await verifySpool(dir, { studyInstanceUid: '2.25.81', seriesInstanceUid: '2.25.82' }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(InvalidDicom);
+    expect((err as InvalidDicom).detail).toMatch(/nested too deeply/);
+    expect((err as InvalidDicom).detail).not.toMatch(/truncated/);
+  });
+
+  it('still reads a slice with a few nested sequences', () => {
+    const path = join(work, 'nested.dcm');
+    return writeFile(path, sliceWithDeepSequence(8)).then(() => expect(readInstanceHeader(path).sopInstanceUid).toBe('2.25.83'));
   });
 });
 
