@@ -12,13 +12,14 @@ import type { PhantomPattern } from '../../shared/phantom/generate-phantom.js';
 import type { ScannerFamily } from '../phantom/scanner/types.js';
 import { AXIS_INFO, type Axis, type Physics } from './summarize.js';
 
-export const NOMINAL: Physics = { psfSigmaMm: 0.6, noiseHu: 30, sliceThicknessMm: 1, sliceSpacingMm: 1, pixelSpacingMm: 0.7 };
+export const NOMINAL: Physics = { psfSigmaMm: 0.6, noiseHu: 30, sliceThicknessMm: 1, sliceSpacingMm: 1, pixelSpacingMm: 0.7, edgeEnhancement: 0 };
 
 export const AXIS_VALUES: Record<Axis, readonly number[]> = {
   psf: [0.3, 0.6, 0.9, 1.2],
   noise: [10, 30, 60, 120],
   thickness: [0.6, 1, 2, 3],
   pixel: [0.5, 0.7, 1.0],
+  kernel: [0, 0.3, 0.6],
 };
 
 /** `--quick`: the nominal point and each axis's harshest value. */
@@ -27,6 +28,7 @@ export const QUICK_AXIS_VALUES: Record<Axis, readonly number[]> = {
   noise: [30, 120],
   thickness: [1, 3],
   pixel: [0.7, 1.0],
+  kernel: [0, 0.6],
 };
 
 /** How the phantom is rendered, beyond the physics (speed/fidelity knobs and the patient's size). */
@@ -68,7 +70,7 @@ const withAxis = (axis: Axis, value: number): Physics => {
 
 const samePhysics = (a: Physics, b: Physics): boolean =>
   a.psfSigmaMm === b.psfSigmaMm && a.noiseHu === b.noiseHu && a.sliceThicknessMm === b.sliceThicknessMm &&
-  a.sliceSpacingMm === b.sliceSpacingMm && a.pixelSpacingMm === b.pixelSpacingMm;
+  a.sliceSpacingMm === b.sliceSpacingMm && a.pixelSpacingMm === b.pixelSpacingMm && a.edgeEnhancement === b.edgeEnhancement;
 
 /** Physics points of the sweep, each with the axes it belongs to (the nominal point: every axis swept). */
 export function physicsPoints(axes: readonly Axis[], values: Record<Axis, readonly number[]>): { physics: Physics; axes: Axis[] }[] {
@@ -92,6 +94,7 @@ export function physicsLabel(p: Physics): string {
   if (p.sliceThicknessMm !== NOMINAL.sliceThicknessMm) parts.push(`thickness=${p.sliceThicknessMm}`);
   if (p.sliceSpacingMm !== p.sliceThicknessMm) parts.push(`spacing=${p.sliceSpacingMm}`);
   if (p.pixelSpacingMm !== NOMINAL.pixelSpacingMm) parts.push(`pixel=${p.pixelSpacingMm}`);
+  if (p.edgeEnhancement !== NOMINAL.edgeEnhancement) parts.push(`edge=${p.edgeEnhancement}`);
   return parts.length ? parts.join(' ') : 'nominal';
 }
 

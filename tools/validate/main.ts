@@ -6,7 +6,7 @@
  * error-curves.png into `--out` (default docs/validation/).
  *
  *   node --import tsx tools/validate/main.ts [--quick] [--families fibre,voronoi] [--patterns uip,nsip]
- *     [--seeds 2,3] [--axes psf,noise,thickness,pixel] [--metamorphic] [--jobs N] [--out DIR]
+ *     [--seeds 2,3] [--axes psf,noise,thickness,pixel,kernel] [--metamorphic] [--jobs N] [--out DIR]
  *     [--cache DIR] [--keep] [--lung-scale S] [--super-sample N] [--sub-slice MM]
  */
 import { spawn } from 'node:child_process';
@@ -20,7 +20,7 @@ import type { PhantomPattern } from '../../shared/phantom/generate-phantom.js';
 import type { ScannerFamily } from '../phantom/scanner/types.js';
 import { AXIS_VALUES, NOMINAL, QUICK_AXIS_VALUES, buildCases, physicsLabel, type CaseSpec, type Plan } from './cases.js';
 import { errorCurvesPng } from './plot.js';
-import { AXES, METAMORPHIC_TOLERANCE_PP, summarize, summaryMarkdown, type Axis, type Row } from './summarize.js';
+import { AXES, METAMORPHIC_TOLERANCE_PP, RESAMPLE_FACTOR, summarize, summaryMarkdown, type Axis, type Row } from './summarize.js';
 
 const FAMILIES: readonly ScannerFamily[] = ['fibre', 'voronoi'];
 const PATTERNS: readonly PhantomPattern[] = ['normal', 'uip', 'probable_uip', 'nsip', 'emphysema'];
@@ -34,8 +34,8 @@ const USAGE = `usage: npm run validate -- [options]
   --families LIST         fibre,voronoi (default both)
   --patterns LIST         ${PATTERNS.join(',')} (default all)
   --seeds LIST            default 2,3
-  --axes LIST             psf,noise,thickness,pixel (default all)
-  --metamorphic           on each nominal series also: left-right flip, +20 HU, -20 HU (category and extents within ${METAMORPHIC_TOLERANCE_PP} pp)
+  --axes LIST             psf,noise,thickness,pixel,kernel (default all)
+  --metamorphic           on each nominal series also: left-right flip, +20 HU, -20 HU, pixels resampled ×${RESAMPLE_FACTOR} (category and extents within ${METAMORPHIC_TOLERANCE_PP} pp)
   --jobs N                cases in parallel, each in its own process (default 1)
   --out DIR               results.json, summary.md, error-curves.png (default docs/validation/)
   --cache DIR             generated series (default $TMPDIR/ildflow-validate-cache); a re-run reuses complete ones

@@ -11,7 +11,7 @@ import { assembleVolume, type Volume } from '../../shared/volume/assemble-volume
 import { generateScannerPhantom } from '../phantom/scanner/generate-scanner-phantom.js';
 import type { ScannerPhantomTruth } from '../phantom/scanner/types.js';
 import type { CaseSpec } from './cases.js';
-import { EXTENT_KEYS, METAMORPHIC_TOLERANCE_PP, errorsOf, type MetamorphicCheck, type MetamorphicTransform, type Row } from './summarize.js';
+import { EXTENT_KEYS, METAMORPHIC_TOLERANCE_PP, RESAMPLE_FACTOR, errorsOf, type MetamorphicCheck, type MetamorphicTransform, type Row } from './summarize.js';
 
 const COMPLETE = '.complete';
 
@@ -26,7 +26,7 @@ export async function ensureSeries(c: CaseSpec): Promise<number | null> {
   await generateScannerPhantom({
     dir: partial, family: c.family, pattern: c.pattern, seed: c.seed,
     pixelSpacingMm: c.physics.pixelSpacingMm, sliceThicknessMm: c.physics.sliceThicknessMm, sliceSpacingMm: c.physics.sliceSpacingMm,
-    psfSigmaMm: c.physics.psfSigmaMm, noiseHu: c.physics.noiseHu, superSample: c.render.superSample, subSliceMm: c.render.subSliceMm,
+    psfSigmaMm: c.physics.psfSigmaMm, noiseHu: c.physics.noiseHu, edgeEnhancement: c.physics.edgeEnhancement, superSample: c.render.superSample, subSliceMm: c.render.subSliceMm,
     ...(c.render.lungScale !== undefined ? { lungScale: c.render.lungScale } : {}), ...(c.matrix ? { matrix: c.matrix } : {}),
   });
   await writeFile(`${partial}/${COMPLETE}`, `${new Date().toISOString()}\n`);
@@ -48,6 +48,32 @@ export function flipColumns(v: Volume, hu: Int16Array): Volume {
     for (let x = 0; x < w; x++) out[o + x] = hu[o + w - 1 - x]!;
   }
   return { ...v, hu: out };
+}
+
+/**
+ * The volume resampled in-plane to pixels `factor` times larger (bilinear, about the image centre), as a
+ * reconstruction on a larger field of view would give; slices unchanged.
+ */
+export function resampleInPlane(v: Volume, hu: Int16Array, factor: number): Volume {
+  const w2 = Math.floor(v.width / factor), h2 = Math.floor(v.height / factor);
+  const out = new Int16Array(w2 * h2 * v.depth);
+  const cx = (v.width - 1) / 2, cy = (v.height - 1) / 2, cx2 = (w2 - 1) / 2, cy2 = (h2 - 1) / 2;
+  for (let z = 0; z < v.depth; z++) {
+    const src = z * v.width * v.height, dst = z * w2 * h2;
+    for (let y = 0; y < h2; y++) {
+      const sy = Math.min(v.height - 1.001, Math.max(0, cy + (y - cy2) * factor));
+      const y0 = Math.floor(sy), fy = sy - y0;
+      for (let x = 0; x < w2; x++) {
+        const sx = Math.min(v.width - 1.001, Math.max(0, cx + (x - cx2) * factor));
+        const x0 = Math.floor(sx), fx = sx - x0;
+        const i = src + y0 * v.width + x0;
+        const top = hu[i]! * (1 - fx) + hu[i + 1]! * fx, bottom = hu[i + v.width]! * (1 - fx) + hu[i + v.width + 1]! * fx;
+        out[dst + y * w2 + x] = Math.round(top * (1 - fy) + bottom * fy);
+      }
+    }
+  }
+  const [px, py] = v.pixelSpacingMm;
+  return { ...v, width: w2, height: h2, hu: out, pixelSpacingMm: [px * factor, py * factor] as typeof v.pixelSpacingMm };
 }
 
 /** The volume with `delta` HU added everywhere (as a changed RescaleIntercept would), clamped to int16. */
@@ -109,6 +135,7 @@ export async function runCase(c: CaseSpec): Promise<Row> {
       ['flip-lr', () => flipColumns(volume, pristine)],
       ['hu+20', () => offsetHu(volume, pristine, 20)],
       ['hu-20', () => offsetHu(volume, pristine, -20)],
+      ['resample', () => resampleInPlane(volume, pristine, RESAMPLE_FACTOR)],
     ];
     for (const [name, make] of transforms) {
       try {

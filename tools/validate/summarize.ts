@@ -7,7 +7,7 @@ import type { Category } from '../../shared/engines/contract.js';
 import type { PhantomPattern } from '../../shared/phantom/generate-phantom.js';
 import type { ScannerFamily } from '../phantom/scanner/types.js';
 
-export const AXES = ['psf', 'noise', 'thickness', 'pixel'] as const;
+export const AXES = ['psf', 'noise', 'thickness', 'pixel', 'kernel'] as const;
 export type Axis = (typeof AXES)[number];
 
 export const EXTENT_KEYS = ['normal', 'groundGlass', 'reticulation', 'honeycombing', 'emphysema', 'consolidation'] as const;
@@ -20,6 +20,8 @@ export type Physics = {
   sliceThicknessMm: number;
   sliceSpacingMm: number;
   pixelSpacingMm: number;
+  /** Edge enhancement of a sharp kernel (the phantom's `edgeEnhancement`; 0 = a plain Gaussian PSF). */
+  edgeEnhancement: number;
 };
 
 /** Which physics field each sweep varies, and how it is labelled. */
@@ -28,12 +30,15 @@ export const AXIS_INFO: Record<Axis, { field: keyof Physics; label: string; unit
   noise: { field: 'noiseHu', label: 'noise SD', unit: 'HU' },
   thickness: { field: 'sliceThicknessMm', label: 'slice thickness', unit: 'mm' },
   pixel: { field: 'pixelSpacingMm', label: 'pixel spacing', unit: 'mm' },
+  kernel: { field: 'edgeEnhancement', label: 'kernel edge enhancement', unit: '' },
 };
 
 /** Extents may move by this much (pp) under a transform that should not change the answer. */
 export const METAMORPHIC_TOLERANCE_PP = 2;
+/** Factor of the `resample` transform: pixels 25 % larger (0.7 mm → 0.875 mm). */
+export const RESAMPLE_FACTOR = 1.25;
 
-export type MetamorphicTransform = 'flip-lr' | 'hu+20' | 'hu-20';
+export type MetamorphicTransform = 'flip-lr' | 'hu+20' | 'hu-20' | 'resample';
 
 export type MetamorphicCheck = {
   transform: MetamorphicTransform;

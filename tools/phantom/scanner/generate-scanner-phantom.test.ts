@@ -5,7 +5,7 @@ import dicomParser from 'dicom-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateScannerPhantom, type ScannerPhantomOptions } from './generate-scanner-phantom.js';
 import { buildModel } from './model.js';
-import { gaussianBlur, renderSubSlice, subSliceBuffers } from './render.js';
+import { gaussianBlur, kernelBlur, renderSubSlice, subSliceBuffers } from './render.js';
 import { LABEL, type Sample } from './types.js';
 
 // Coarse settings so the whole file runs in about a minute: 3 mm pixels over the full (384 mm)
@@ -210,5 +210,25 @@ describe('scanner physics', () => {
     const sd = (q: number[]): number => Math.sqrt(q[1]! / lung - (q[0]! / lung) ** 2);
     expect(lung).toBeGreaterThan(300);
     expect(sd(stats.b)).toBeLessThan(0.8 * sd(stats.a));
+  });
+});
+
+describe('the sharp kernel (edge enhancement)', () => {
+  it('keeps unit gain, and makes a step overshoot on the bright side and undershoot on the dark side', () => {
+    const n = 64;
+    const step = () => { const img = new Float32Array(n * n); for (let r = 0; r < n; r++) for (let c = n / 2; c < n; c++) img[r * n + c] = 1000; return img; };
+    const tmp = new Float32Array(n * n), wide = new Float32Array(n * n);
+    const plain = step(), sharp = step();
+    kernelBlur(plain, n, 1.2, 0, tmp, wide);
+    kernelBlur(sharp, n, 1.2, 0.5, tmp, wide);
+    const row = 32 * n;
+    const sharpRow = Array.from(sharp.subarray(row, row + n)), plainRow = Array.from(plain.subarray(row, row + n));
+    expect(Math.max(...plainRow)).toBeLessThanOrEqual(1000.001);
+    expect(Math.min(...plainRow)).toBeGreaterThanOrEqual(-0.001);
+    expect(Math.max(...sharpRow)).toBeGreaterThan(1030); // overshoot beside the edge …
+    expect(Math.min(...sharpRow)).toBeLessThan(-30); // … and undershoot
+    // Far from the edge both kernels give the plateau values (unit gain).
+    expect(sharp[row + 2]).toBeCloseTo(0, 3);
+    expect(sharp[row + n - 3]).toBeCloseTo(1000, 2);
   });
 });

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { derivedUid } from '../../../shared/phantom/generate-phantom.js';
 import { buildModel } from './model.js';
 import { makeNoise } from './noise.js';
-import { gaussianBlur, renderSubSlice, sliceProfile, subSliceBuffers } from './render.js';
+import { kernelBlur, renderSubSlice, sliceProfile, subSliceBuffers } from './render.js';
 import { TruthCounter } from './truth.js';
 import type { ScannerPhantomOptions, ScannerPhantomTruth } from './types.js';
 import { encodeSlice } from './write-dicom.js';
@@ -42,6 +42,8 @@ export async function generateScannerPhantom(o: ScannerPhantomOptions): Promise<
   const spacing = o.sliceSpacingMm ?? Math.max(thickness, 0.6);
   const psf = o.psfSigmaMm ?? 0.6;
   const noiseHu = o.noiseHu ?? 30;
+  const edge = o.edgeEnhancement ?? 0;
+  if (!(edge >= 0 && edge <= 1)) throw new RangeError('scanner phantom: edgeEnhancement is 0–1');
   const rep = o.pixelRepresentation ?? 'int16';
   const ss = Math.max(1, Math.round(o.superSample ?? 3));
   const subMm = o.subSliceMm ?? 0.3;
@@ -68,6 +70,7 @@ export async function generateScannerPhantom(o: ScannerPhantomOptions): Promise<
   const acc = new Map<number, Float32Array>();
   const centre = new Map<number, { label: Uint8Array; side: Uint8Array }>();
   const tmp = new Float32Array(n * n);
+  const wide = new Float32Array(edge > 0 ? n * n : 0);
   const hu = new Int32Array(n * n);
   const stored = rep === 'int16' ? new Int16Array(n * n) : new Uint16Array(n * n);
   const [lo, hi] = rep === 'int16' ? [-32768, 32767] : [0, 65535];
@@ -80,7 +83,7 @@ export async function generateScannerPhantom(o: ScannerPhantomOptions): Promise<
   const finish = async (k: number): Promise<void> => {
     const img = acc.get(k)!;
     acc.delete(k);
-    gaussianBlur(img, n, psf / ps, tmp);
+    kernelBlur(img, n, psf / ps, edge, tmp, wide);
     noise.add(k, img);
     for (let r = 0; r < n; r++) {
       const y = y0 + r * ps;
@@ -135,7 +138,7 @@ export async function generateScannerPhantom(o: ScannerPhantomOptions): Promise<
 
   const result = truth.finish({
     family: o.family, pattern: o.pattern, seed: o.seed,
-    physics: { psfSigmaMm: psf, noiseHu, sliceThicknessMm: thickness, sliceSpacingMm: spacing, pixelSpacingMm: ps, pixelRepresentation: rep },
+    physics: { psfSigmaMm: psf, noiseHu, sliceThicknessMm: thickness, sliceSpacingMm: spacing, pixelSpacingMm: ps, pixelRepresentation: rep, ...(edge > 0 ? { edgeEnhancement: edge } : {}) },
     size: { rows: n, columns: n, slices }, voxelMl: (ps * ps * spacing) / 1000, tractionBronchiectasis: model.tractionBronchiectasis,
   });
   await writeFile(join(o.dir, 'ground-truth.json'), JSON.stringify(result, null, 2) + '\n');

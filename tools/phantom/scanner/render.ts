@@ -106,6 +106,18 @@ export function renderSubSlice(evaluate: (x: number, y: number, z: number, o: Sa
 }
 
 /** In-place separable Gaussian blur (edges replicate); sigma in pixels. */
+/**
+ * The kernel's PSF: a Gaussian of `sigmaPx`, or with edge enhancement `a` the difference
+ * (1 + a)·G(σ) − a·G(2.5 σ) (unit gain; `wide` is scratch the size of `img`).
+ */
+export function kernelBlur(img: Float32Array, n: number, sigmaPx: number, a: number, tmp: Float32Array, wide: Float32Array): void {
+  if (a <= 0) return gaussianBlur(img, n, sigmaPx, tmp);
+  wide.set(img);
+  gaussianBlur(img, n, sigmaPx, tmp);
+  gaussianBlur(wide, n, 2.5 * sigmaPx, tmp);
+  for (let i = 0; i < img.length; i++) img[i] = (1 + a) * img[i]! - a * wide[i]!;
+}
+
 export function gaussianBlur(img: Float32Array, n: number, sigmaPx: number, tmp: Float32Array): void {
   if (sigmaPx <= 0.05) return;
   const k = gaussianKernel(sigmaPx);
