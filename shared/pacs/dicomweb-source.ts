@@ -13,6 +13,7 @@ import { readFile, unlink } from 'node:fs/promises';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { basename, join } from 'node:path';
+import { DicomUid } from '../domain/case.js';
 import { PacsUnavailable } from '../errors.js';
 import { boundaryOf, MultipartSplitter, MultipartTruncated } from './multipart.js';
 import { DEFAULT_MAX_INSTANCE_BYTES, instanceTooLarge } from './instance-cap.js';
@@ -62,6 +63,16 @@ const T = {
 } as const;
 
 const DICOM_MULTIPART = `multipart/related; type="application/dicom"`;
+
+/**
+ * UIDs go into request paths, and they come from PACS answers: only a UID — digits and dots, at most 64
+ * characters (PS3.5 §9.1), nothing to encode — may (a `/../` or `?` would address another resource).
+ */
+const isUid = (v: string | undefined): v is string => v !== undefined && DicomUid.safeParse(v).success;
+
+function pathUids(what: string, ...uids: string[]): void {
+  for (const u of uids) if (!DicomUid.safeParse(u).success) throw new PacsRefused(`${what}: ${JSON.stringify(u.slice(0, 80))} is not a DICOM UID (PS3.5 §9.1)`);
+}
 
 export function createDicomWebSource(baseUrl: string, opts: DicomWebOptions = {}): ImageSource {
   const base = baseUrl.replace(/\/+$/, '');
@@ -139,7 +150,7 @@ export function createDicomWebSource(baseUrl: string, opts: DicomWebOptions = {}
   async function firstInstanceMetadata(study: string, series: string): Promise<DicomJson | undefined> {
     const [inst] = await qido(`/studies/${study}/series/${series}/instances?limit=1`, 'QIDO-RS instances');
     const sop = str(inst, T.SOPInstanceUID);
-    if (!sop) return undefined;
+    if (!isUid(sop)) return undefined; // nothing to ask for: selection goes without the instance attributes
     const res = await request(`/studies/${study}/series/${series}/instances/${sop}/metadata`, {
       method: 'GET',
       headers: { accept: 'application/dicom+json' },
@@ -174,7 +185,7 @@ export function createDicomWebSource(baseUrl: string, opts: DicomWebOptions = {}
       const rows = withinBound(await qido(`/studies?${params}`, 'QIDO-RS studies'), limits.studies, 'studies', 'QIDO-RS studies');
       return rows.flatMap((r): StudySummary[] => {
         const uid = str(r, T.StudyInstanceUID);
-        if (!uid) return [];
+        if (!isUid(uid)) return []; // names no study ildflow could ask for
         return [
           {
             studyInstanceUid: uid,
@@ -189,6 +200,7 @@ export function createDicomWebSource(baseUrl: string, opts: DicomWebOptions = {}
     },
 
     async findSeries(studyInstanceUid) {
+      pathUids('QIDO-RS series', studyInstanceUid);
       const params = new URLSearchParams();
       for (const tag of [T.Modality, T.SeriesDescription, T.SeriesNumber, T.NumberOfSeriesRelatedInstances, T.SeriesDate, T.BodyPartExamined])
         params.append('includefield', tag);
@@ -197,7 +209,7 @@ export function createDicomWebSource(baseUrl: string, opts: DicomWebOptions = {}
       const out: SeriesSummary[] = [];
       for (const r of rows) {
         const seriesInstanceUid = str(r, T.SeriesInstanceUID);
-        if (!seriesInstanceUid) continue;
+        if (!isUid(seriesInstanceUid)) continue;
         const modality = str(r, T.Modality) ?? '';
         // Only CT series can be chosen, so only they cost a metadata request.
         const meta = modality === 'CT' ? await firstInstanceMetadata(studyInstanceUid, seriesInstanceUid) : undefined;
@@ -221,6 +233,7 @@ export function createDicomWebSource(baseUrl: string, opts: DicomWebOptions = {}
 
     async retrieveSeries(studyInstanceUid, seriesInstanceUid, destDir, signal): Promise<RetrievedSeries> {
       const what = 'WADO-RS series';
+      pathUids(what, studyInstanceUid, seriesInstanceUid);
       // Ask for Explicit VR Little Endian (PS3.18 §8.7.3.5.2); a PACS that cannot transcode may still send
       // what it stores, which verifySpool decodes.
       const res = await request(
