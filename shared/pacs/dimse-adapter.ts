@@ -6,8 +6,9 @@
  * - its C-STORE receivers buffer each instance in memory unless `createStoreWritableStream` is overridden;
  *   the SCP subclass overrides it, and for C-GET (whose C-STORE sub-operations arrive on the client's own
  *   association, PS3.4 C.4.3) the client's private `network` object is patched right after `send()`;
- * - `Server.listen(port)` binds every interface: the C-MOVE receiver refuses associations whose calling AE
- *   title is not the PACS's and that arrive while no C-MOVE of ours is pending.
+ * - `Server.listen(port)` binds every interface: it hands its argument to net.Server.listen, so the C-MOVE
+ *   receiver passes `{ port, host }` to bind the configured interface only; it also refuses associations
+ *   whose calling AE title is not the PACS's and that arrive while no C-MOVE of ours is pending.
  *
  * Every instance is written to a staging name, then its Study/Series Instance UIDs are read back from the
  * file and it is accepted only when it belongs to a series this process asked for; anything else is
@@ -381,7 +382,7 @@ export type MoveReceiver = Readonly<{ port: number; close(): void }>;
  * move destination). It accepts associations only from `pacsAet`, only while a move is pending, and only
  * storage SOP classes in the transfer syntaxes of ACCEPTED_TS.
  */
-export function startMoveReceiver(port: number, ourAet: string, pacsAet: string, maxInstanceBytes: number): MoveReceiver {
+export function startMoveReceiver(at: Readonly<{ port: number; host: string }>, ourAet: string, pacsAet: string, maxInstanceBytes: number): MoveReceiver {
   class MoveScp extends Scp {
     private receiver: Receiver | null = null;
 
@@ -431,8 +432,9 @@ export function startMoveReceiver(port: number, ourAet: string, pacsAet: string,
   }
   const server = new Server(MoveScp);
   server.on('networkError', () => undefined); // per-association errors surface as missing instances
-  server.listen(port);
-  return { port, close: () => server.close() };
+  // Quirk: the library types listen(port) but passes it on to net.Server.listen, which takes { port, host }.
+  server.listen({ port: at.port, host: at.host } as unknown as number);
+  return { port: at.port, close: () => server.close() };
 }
 
 /**

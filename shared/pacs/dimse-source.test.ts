@@ -8,6 +8,7 @@ describe('parseDimseUrl', () => {
       peer: { host: 'pacs.local', port: 4242, calledAet: 'ORTHANC', callingAet: 'ILDFLOW1' },
       retrieve: 'c-move',
       scpPort: 11112,
+      listenHost: '127.0.0.1',
     });
   });
 

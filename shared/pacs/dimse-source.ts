@@ -6,8 +6,10 @@
  * (PS3.4 B) for results. The protocol library's quirks stay in dimse-adapter.ts.
  *
  * `calling` is our AE title (default ILDFLOW); the PACS must list it (with this host and `port` for
- * C-MOVE) among its known modalities, or it answers no query (docs/pacs.md).
+ * C-MOVE) among its known modalities, or it answers no query (docs/pacs.md). `listen` is the interface the
+ * C-MOVE receiver binds (default 127.0.0.1).
  */
+import { isIP } from 'node:net';
 import { ConfigInvalid, PacsUnavailable } from '../errors.js';
 import { echo, find, getSeries, moveSeries, startMoveReceiver, storeFiles, type MoveReceiver, type Peer } from './dimse-adapter.js';
 import { DEFAULT_MAX_INSTANCE_BYTES } from './instance-cap.js';
@@ -17,7 +19,12 @@ import { DEFAULT_RETRY, sleep, type RetryPolicy } from './retry-policy.js';
 import type { ImageSource, RetrievedSeries, SeriesSummary, StudySummary } from './source.js';
 import { verifySpool } from './verify-spool.js';
 
-export type DimseUrl = Readonly<{ peer: Omit<Peer, 'timeoutMs'>; retrieve: 'c-get' | 'c-move'; scpPort?: number }>;
+/**
+ * `listenHost`: the interface the C-MOVE receiver binds (`listen=`, default loopback). The receiver checks
+ * only AE titles, which any host that reaches it can claim, so it is opened wider only when asked: a PACS on
+ * another host needs `listen=` set to the interface it reaches (or 0.0.0.0 behind a firewall).
+ */
+export type DimseUrl = Readonly<{ peer: Omit<Peer, 'timeoutMs'>; retrieve: 'c-get' | 'c-move'; scpPort?: number; listenHost: string }>;
 
 /** AE titles are 1–16 characters of the default repertoire, no backslash or control characters (PS3.5 §6.2 "AE"). */
 const AE = /^[\x20-\x5b\x5d-\x7e]{1,16}$/;
@@ -36,6 +43,8 @@ export function parseDimseUrl(url: string): DimseUrl {
   const retrieve = (u.searchParams.get('retrieve') ?? 'c-get').toLowerCase();
   const port = Number(u.port || 104);
   const scp = u.searchParams.get('port');
+  const listenHost = u.searchParams.get('listen') ?? '127.0.0.1';
+  if (!isIP(listenHost)) problems.push('ILDFLOW_PACS: listen= must be an IP address (the interface the C-MOVE receiver binds; default 127.0.0.1)');
   if (!AE.test(calledAet)) problems.push('ILDFLOW_PACS: the called AE title (dicom://AET@host:port) must be 1–16 characters');
   if (!AE.test(callingAet)) problems.push('ILDFLOW_PACS: calling= must be an AE title of 1–16 characters');
   if (retrieve !== 'c-get' && retrieve !== 'c-move') problems.push('ILDFLOW_PACS: retrieve= must be c-get or c-move');
@@ -44,7 +53,7 @@ export function parseDimseUrl(url: string): DimseUrl {
   if (retrieve === 'c-move' && (scpPort === undefined || !Number.isInteger(scpPort) || scpPort < 1 || scpPort > 65535))
     problems.push('ILDFLOW_PACS: retrieve=c-move needs port=N, where our C-STORE SCP listens for the PACS');
   if (problems.length) throw new ConfigInvalid(problems);
-  return { peer: { host: u.hostname, port, calledAet, callingAet }, retrieve: retrieve as 'c-get' | 'c-move', scpPort };
+  return { peer: { host: u.hostname, port, calledAet, callingAet }, retrieve: retrieve as 'c-get' | 'c-move', scpPort, listenHost };
 }
 
 export function createDimseSource(
@@ -159,7 +168,7 @@ export function createDimseSource(
       const expected = { studyInstanceUid, seriesInstanceUid, destDir };
       if (cfg.retrieve === 'c-get') await getSeries(peer, expected, signal, maxInstanceBytes);
       else {
-        receiver ??= startMoveReceiver(cfg.scpPort!, cfg.peer.callingAet, cfg.peer.calledAet, maxInstanceBytes);
+        receiver ??= startMoveReceiver({ port: cfg.scpPort!, host: cfg.listenHost }, cfg.peer.callingAet, cfg.peer.calledAet, maxInstanceBytes);
         await moveSeries(peer, cfg.peer.callingAet, expected, signal, maxInstanceBytes);
       }
       const check = await verifySpool(destDir, { studyInstanceUid, seriesInstanceUid });
