@@ -30,23 +30,26 @@ describe('the C-MOVE receiver', () => {
     receiver = undefined;
   });
 
-  it('listens on loopback only by default (listen= in ILDFLOW_PACS)', async () => {
-    const cfg = parseDimseUrl('dicom://ORTHANC@127.0.0.1:4242?retrieve=c-move&port=11112');
-    expect(cfg.listenHost).toBe('127.0.0.1');
+  /** Starts the receiver as ILDFLOW_PACS=`url` configures it, on a free port; returns where it bound and the port. */
+  async function receiverFor(url: string): Promise<{ listenHost: string; port: number }> {
+    const { listenHost } = parseDimseUrl(url);
     const port = await freePort();
-    receiver = startMoveReceiver({ port, host: cfg.listenHost }, 'ILDFLOW', 'ORTHANC', 64 * 1024 * 1024);
+    receiver = startMoveReceiver({ port, host: listenHost }, 'ILDFLOW', 'ORTHANC', 64 * 1024 * 1024);
     await new Promise((r) => setTimeout(r, 100));
+    return { listenHost, port };
+  }
+
+  it('listens on loopback only by default (listen= in ILDFLOW_PACS)', async () => {
+    const { listenHost, port } = await receiverFor('dicom://ORTHANC@127.0.0.1:4242?retrieve=c-move&port=11112');
+    expect(listenHost).toBe('127.0.0.1');
     expect(await accepts('127.0.0.1', port)).toBe(true);
     if (!external.length) console.warn('no non-loopback IPv4 address here: only loopback was checked');
     for (const address of external) expect(await accepts(address, port), address).toBe(false);
   });
 
   it('listens on the configured interface when told to (listen=0.0.0.0 for a PACS on another host)', async () => {
-    const cfg = parseDimseUrl('dicom://ORTHANC@10.0.0.5:4242?retrieve=c-move&port=11112&listen=0.0.0.0');
-    expect(cfg.listenHost).toBe('0.0.0.0');
-    const port = await freePort();
-    receiver = startMoveReceiver({ port, host: cfg.listenHost }, 'ILDFLOW', 'ORTHANC', 64 * 1024 * 1024);
-    await new Promise((r) => setTimeout(r, 100));
+    const { listenHost, port } = await receiverFor('dicom://ORTHANC@10.0.0.5:4242?retrieve=c-move&port=11112&listen=0.0.0.0');
+    expect(listenHost).toBe('0.0.0.0');
     for (const address of ['127.0.0.1', ...external]) expect(await accepts(address, port), address).toBe(true);
   });
 
