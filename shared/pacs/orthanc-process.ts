@@ -23,6 +23,8 @@ export type OrthancOptions = {
   stableAgeSeconds?: number;
   httpPort?: number;
   dicomPort?: number;
+  /** Configuration keys that replace the defaults below (e.g. DicomAlwaysAllowStore). */
+  config?: Record<string, unknown>;
 };
 
 export type Orthanc = Readonly<{
@@ -92,6 +94,7 @@ export async function startOrthanc(opts: OrthancOptions = {}): Promise<Orthanc> 
     LuaScripts: opts.lua ? [luaPath] : [],
     // Bounds the Lua webhook's HttpPost, so a stopped ildflow API does not hold Orthanc's Lua engine.
     HttpTimeout: 10,
+    ...opts.config,
   };
   const configPath = join(dir, 'orthanc.json');
   await writeFile(configPath, JSON.stringify(config, null, 2));
