@@ -75,6 +75,7 @@ const Text = (max: number) => z.string().trim().min(1).max(max);
  * values (PS3.5 §6.4) — with no escape, and control characters (not in the LO/SH repertoire, PS3.5 §6.2).
  * A patient id or accession number holding one would widen the PACS query to other patients' studies.
  */
+// eslint-disable-next-line no-control-regex -- control characters are what this refuses
 export const NOT_EXACT = /[*?\\\x00-\x1f\x7f]/;
 const ExactText = (max: number) => Text(max).refine((v) => !NOT_EXACT.test(v), 'must not contain *, ? or \\ (DICOM wildcard and delimiter characters) or control characters: the PACS is queried with it exactly');
 
