@@ -13,7 +13,7 @@ import { zDistances } from './pleural-distance.js';
 import { measureScan, modeOf, type ScanPhysics } from './scan-physics.js';
 import { openSlicePool, slabCuts, type SlicePool } from './slice-pool.js';
 import { summarize, type AnalysisResult } from './summarize.js';
-import { deriveThresholds, holeThreshold, lungThreshold } from './thresholds.js';
+import { K, deriveThresholds, holeThreshold, lungThreshold } from './thresholds.js';
 import { asShared, sharedArray, threadCount } from './threads.js';
 
 export type { AnalysisResult } from './summarize.js';
@@ -54,7 +54,7 @@ async function analyzeWith(volume: Volume, pool: SlicePool, classMap: Uint8Array
   await pool.run('outside', { hu, labels, w, h }, slabCuts(0, d - 1, pool.parts));
   const physics = measureScan(volume, labels);
   const p0 = parenchymaEstimate(volume, labels, (physics.airHu + physics.tissueHu) / 2);
-  const mask = await segmentLungs(volume, labels, lungThreshold(p0, physics.tissueHu), holeThreshold(physics.airHu, p0), physics.tissueHu, physics.psfSigmaMm, pool);
+  const mask = await segmentLungs(volume, labels, lungThreshold(p0, physics.tissueHu), holeThreshold(physics.airHu, p0), physics.tissueHu, physics.psfSigmaMm, physics.noiseSdHu, pool);
   if (mask.lungVoxels === 0) return summarize({ volume, stats: [], histogram: new Float64Array(65536), mask, physics, parenchymaHu: p0, tubeVoxels: 0, cystDiameterMm: 0 });
 
   const box: Box3 = {
@@ -71,6 +71,7 @@ async function analyzeWith(volume: Volume, pool: SlicePool, classMap: Uint8Array
   const { tubeVoxels, cystDiameterMm } = classifyHoles(holes, box, spacing);
   const zDist = zDistances(labels, w, h, d, box);
   const input = { hu, labels, w, h, box, denoised, holes, zDist, spacing, parenchyma, psfSigmaMm: physics.psfSigmaMm, denoiseRadiusMm: physics.denoise.radiusXY * volume.pixelSpacingMm[0],
+    denoiseRadiusPx: physics.denoise.radiusXY, denoiseRadiusZ: physics.denoise.radiusZ,
     fineRadiusPx: physics.fineRadiusPx, fineNoiseHu: physics.fineNoiseHu, t,
   };
   // Slabs of about equal lung-box area (the classifier's work is its box's voxels).
@@ -108,7 +109,9 @@ function markHoles(volume: Volume, labels: Uint8Array, box: Box3, denoised: Int1
     const base = z * n, o = (z - box.z0) * bn;
     for (let y = 0; y < bh; y++) {
       const gy = box.y0 + y;
-      const level = holeThreshold(physics.airHu, parenchyma[gy]!);
+      // Never within the noise margin of parenchyma either: at low dose the half-way level is closer to
+      // parenchyma than the denoised noise allows, and noise alone would make "holes" (emphysema).
+      const level = Math.min(holeThreshold(physics.airHu, parenchyma[gy]!), parenchyma[gy]! - K.noiseMargin * physics.denoisedNoiseSdHu);
       const src = base + gy * w + box.x0;
       for (let x = 0; x < bw; x++) {
         if (labels[src + x] !== LABEL.lung) continue;

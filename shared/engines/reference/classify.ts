@@ -6,7 +6,8 @@
  */
 import { LABEL } from './body.js';
 import { HOLE } from './air-holes.js';
-import type { Box3 } from './denoise.js';
+import { boxMeanScratch, boxMeanSlice, type Box3 } from './denoise.js';
+import { TEXTURE_RADIUS } from './scan-physics.js';
 import { distanceScratch, sliceDistances, type DistanceScratch } from './pleural-distance.js';
 import { dilateSquare, erodeSquare, squareScratch } from './square-morphology.js';
 import { HONEYCOMB_MAX_DEPTH_MM, K, PSF_REFERENCE_MM, TRACTION_MAX_DEPTH_MM, VESSEL_MIN_DIAMETER_MM, WINDOW_MM, type Thresholds } from './thresholds.js';
@@ -58,6 +59,9 @@ export type SliceInput = Readonly<{
   parenchyma: Float32Array;
   psfSigmaMm: number;
   denoiseRadiusMm: number;
+  /** The density box's radius in-plane and along z, voxels (the texture is read through a smaller one). */
+  denoiseRadiusPx: number;
+  denoiseRadiusZ: number;
   fineRadiusPx: number;
   fineNoiseHu: number;
   t: Thresholds;
@@ -70,7 +74,13 @@ export function createClassifier(inp: SliceInput): Classifier {
   const bw = box.x1 - box.x0 + 1, bh = box.y1 - box.y0 + 1, bn = bw * bh;
   const SW = bw + 1, satN = SW * (bh + 1);
   const I = () => new Int32Array(satN), F = () => new Float64Array(satN);
-  const sat = { cnt: I(), dense: I(), hole: I(), dark: I(), nonHole: I(), elevated: I(), sNH: F(), sHole: F(), sAll: F(), fine: F() };
+  const sat = { cnt: I(), dense: I(), hole: I(), dark: I(), nonHole: I(), elevated: I(), sNH: F(), sHole: F(), sAll: F(), sTex: F(), fine: F() };
+  // The texture image: the density box itself when it is the texture box, else a ±TEXTURE_RADIUS box
+  // made per slice (scan-physics.ts: a wide box averages reticulation away).
+  const ownTexture = inp.denoiseRadiusPx > TEXTURE_RADIUS;
+  const texture = new Int16Array(ownTexture ? bn : 0);
+  const textureScratch = ownTexture ? boxMeanScratch(box) : null;
+  const meanSat = ownTexture ? sat.sTex : sat.sAll;
   const depth = new Float32Array(bn);
   const scratch: DistanceScratch = distanceScratch(bw, bh);
   const [sx, sy, sz] = inp.spacing;
@@ -126,10 +136,12 @@ export function createClassifier(inp: SliceInput): Classifier {
     erodeSquare(brightMask, bw, bh, coreR, morph, core);
     dilateSquare(core, bw, bh, reachR, morph, vessel);
     let any = false;
+    const tex = ownTexture ? texture : inp.denoised.subarray(o, o + bn);
+    if (ownTexture) boxMeanSlice(inp.hu, inp.labels, w, h, box, TEXTURE_RADIUS, inp.denoiseRadiusZ, z, texture, textureScratch!);
     // Summed-area tables over lung voxels.
     for (const a of Object.values(sat)) a.fill(0, 0, SW);
     for (let y = 0; y < bh; y++) {
-      let c = 0, dn = 0, ho = 0, dk = 0, nh = 0, el = 0, sNH = 0, sHo = 0, sAll = 0;
+      let c = 0, dn = 0, ho = 0, dk = 0, nh = 0, el = 0, sNH = 0, sHo = 0, sAll = 0, sTx = 0;
       const row = (y + 1) * SW;
       for (const a of Object.values(sat)) a[row] = 0;
       for (let x = 0; x < bw; x++) {
@@ -138,6 +150,7 @@ export function createClassifier(inp: SliceInput): Classifier {
           any = true;
           const v = inp.denoised[o + i]!;
           c++; sAll += v;
+          if (ownTexture) sTx += tex[i]!;
           // Airway lumen (a tube) is not cyst air, even inside fibrosis.
           if (inp.holes[o + i] === HOLE.round || (inp.holes[o + i] === HOLE.none && v < darker[y]!)) dk++;
           if (inp.holes[o + i] !== HOLE.none) { ho++; sHo += v; }
@@ -150,6 +163,7 @@ export function createClassifier(inp: SliceInput): Classifier {
         const t = row + x + 1, u = t - SW;
         sat.cnt[t] = sat.cnt[u]! + c; sat.dense[t] = sat.dense[u]! + dn; sat.hole[t] = sat.hole[u]! + ho; sat.dark[t] = sat.dark[u]! + dk; sat.nonHole[t] = sat.nonHole[u]! + nh;
         sat.elevated[t] = sat.elevated[u]! + el; sat.sNH[t] = sat.sNH[u]! + sNH; sat.sHole[t] = sat.sHole[u]! + sHo; sat.sAll[t] = sat.sAll[u]! + sAll;
+        if (ownTexture) sat.sTex[t] = sat.sTex[u]! + sTx;
       }
     }
     if (!any) return st;
@@ -164,8 +178,8 @@ export function createClassifier(inp: SliceInput): Classifier {
       for (let x = 0; x < bw; x++) {
         const i = y * bw + x;
         if (lungAt(x, y) && inp.holes[o + i] === HOLE.none && !vessel[i]) {
-          const v = inp.denoised[o + i]!;
-          const mean = rect(sat.sAll, x, y, rF) / rect(sat.cnt, x, y, rF);
+          const v = tex[i]!;
+          const mean = rect(meanSat, x, y, rF) / rect(sat.cnt, x, y, rF);
           e += (v - mean) * (v - mean);
         }
         sat.fine[row + x + 1] = sat.fine[row + x + 1 - SW]! + e;

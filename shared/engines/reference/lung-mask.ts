@@ -53,6 +53,9 @@ const CLOSING_MM = 2;
 /** The surface's local levels are read within this many PSF σ (plus a pixel) of each surface voxel: the
  *  blurred edge spans about ±2.5 σ, so the window reaches pure lung and pure tissue on either side. */
 const SURFACE_WINDOW_PSF = 3;
+/** A single voxel is trusted for a surface decision when soft tissue lies this many noise SDs above the
+ *  dense-lung limit (a tissue voxel then passes for lung less than once in 30,000); else its 3 × 3 mean. */
+const NOISY_MARGIN_SD = 4;
 
 export type LungMask = {
   /** Per slice: x0, y0, x1, y1 of the lung (inclusive); x1 = −1 on slices without lung. */
@@ -70,11 +73,17 @@ export type LungMask = {
 };
 
 /** Marks candidates (`air`), then lungs (`lung`) and central airways (`airway`) in `labels`. */
-export async function segmentLungs(volume: Volume, labels: Uint8Array, thresholdHu: number, lumenHu: number, tissueHu: number, psfSigmaMm: number, pool: SlicePool): Promise<LungMask> {
+export async function segmentLungs(volume: Volume, labels: Uint8Array, thresholdHu: number, lumenHu: number, tissueHu: number, psfSigmaMm: number, noiseSdHu: number, pool: SlicePool): Promise<LungMask> {
   const { width: w, height: h, depth: d, hu } = volume;
   const n = w * h;
   const voxelMl = (volume.pixelSpacingMm[0] * volume.pixelSpacingMm[1] * volume.sliceSpacingMm) / 1000;
-  for (let i = 0; i < n * d; i++) if (labels[i] === LABEL.tissue && hu[i]! < thresholdHu) labels[i] = LABEL.air;
+  const denseLimit = thresholdHu + DENSE_LUNG_FRACTION * (tissueHu - thresholdHu);
+  // Surface decisions read a voxel through a 3 × 3 mean when single voxels of soft tissue would fall
+  // below the dense-lung limit too often (it is under NOISY_MARGIN_SD noise SDs below tissue): the
+  // candidates, the growth into dense lung and the surface refinement.
+  const noisy = tissueHu - denseLimit < NOISY_MARGIN_SD * noiseSdHu;
+  const at = valueReader(hu, w, h, noisy);
+  for (let i = 0; i < n * d; i++) if (labels[i] === LABEL.tissue && at(i) < thresholdHu) labels[i] = LABEL.air;
 
   const runs = findRuns(labels, w, h, d, LABEL.air);
   const comps = componentStats(runs, w, h);
@@ -132,10 +141,9 @@ export async function segmentLungs(volume: Volume, labels: Uint8Array, threshold
     return added;
   };
   let readmittedVoxels = readmitCysts();
-  const denseLimit = thresholdHu + DENSE_LUNG_FRACTION * (tissueHu - thresholdHu);
   // The partial volume of a surface reaches about 2.5 PSF σ in-plane and a slice thickness along z.
   const edgeXY = Math.max(GROW_EDGE_MM, 2.5 * psfSigmaMm), edgeZ = Math.max(GROW_EDGE_MM, volume.sliceThicknessMm);
-  const grownVoxels = growIntoDenseLung(volume, labels, thresholdHu, denseLimit, tissueHu - EDGE_TISSUE_FRACTION * (tissueHu - thresholdHu), edgeXY, edgeZ);
+  const grownVoxels = growIntoDenseLung(volume, labels, thresholdHu, denseLimit, tissueHu - EDGE_TISSUE_FRACTION * (tissueHu - thresholdHu), edgeXY, edgeZ, noisy);
   readmittedVoxels += readmitCysts();
   for (let c = 0; c < comps.count; c++) if (readmit[c] === 2 && comps.voxels[c]! * voxelMl >= 1) smallMl += comps.voxels[c]! * voxelMl;
   // Whatever candidate air is left is not lung.
@@ -148,6 +156,7 @@ export async function segmentLungs(volume: Volume, labels: Uint8Array, threshold
     maxHole: HOLE_MAX_MM2 / (volume.pixelSpacingMm[0] * volume.pixelSpacingMm[1]),
     parenchymaHu: 2 * thresholdHu - tissueHu, tissueHu,
     surfaceR: Math.max(2, Math.round((SURFACE_WINDOW_PSF * psfSigmaMm) / volume.pixelSpacingMm[0]) + 1),
+    noisy,
   };
   const perSlice = await pool.run('closeAndFill', closing, slabCuts(0, d - 1, pool.parts));
   const boxes = new Int32Array(4 * d);
@@ -268,20 +277,21 @@ function nearLung(labels: Uint8Array, boxes: Int32Array, w: number, h: number, d
  * Breadth-first growth of the lung into body voxels below `limit` that are not the partial volume of a
  * surface between aerated lung and soft tissue, up to GROW_MM from the aerated lung. @returns voxels added.
  */
-function growIntoDenseLung(volume: Volume, labels: Uint8Array, threshold: number, limit: number, tissueLevel: number, edgeXY: number, edgeZ: number): number {
-  const { width: w, height: h, depth: d, hu } = volume;
+function growIntoDenseLung(volume: Volume, labels: Uint8Array, threshold: number, limit: number, tissueLevel: number, edgeXY: number, edgeZ: number, noisy: boolean): number {
+  const { width: w, height: h, depth: d } = volume;
   const n = w * h;
+  const at = valueReader(volume.hu, w, h, noisy);
   const steps = Math.max(1, Math.round(GROW_MM / Math.min(volume.pixelSpacingMm[0], volume.sliceSpacingMm)));
   const b = Math.max(1, Math.round(edgeXY / volume.pixelSpacingMm[0]));
   const bz = Math.max(1, Math.round(edgeZ / volume.sliceSpacingMm));
   // A voxel between aerated lung and soft tissue along any axis is the partial volume of a lung surface
   // (in-plane rim, or a dome crossed obliquely by the slice), not dense lung.
   const edge = (j: number, step: number): boolean => {
-    const a = hu[j - step]!, c = hu[j + step]!;
+    const a = at(j - step), c = at(j + step);
     return (a < threshold && c > tissueLevel) || (c < threshold && a > tissueLevel);
   };
   const ok = (j: number): boolean => {
-    if (labels[j] !== LABEL.tissue || hu[j]! >= limit) return false;
+    if (labels[j] !== LABEL.tissue || at(j) >= limit) return false;
     const z = Math.floor(j / n), y = Math.floor((j - z * n) / w), x = j - z * n - y * w;
     if (x < b || y < b || x >= w - b || y >= h - b || z < bz || z >= d - bz) return false;
     return !edge(j, b) && !edge(j, b * w) && !edge(j, bz * n);
@@ -322,6 +332,8 @@ export type CloseFillInput = {
   tissueHu: number;
   /** Half-width of the window the surface's local levels are read in, pixels. */
   surfaceR: number;
+  /** Read surface voxels through a 3 × 3 mean (see segmentLungs). */
+  noisy: boolean;
 };
 
 type CloseFillScratch = { mask: Uint8Array; dil: Uint8Array; clo: Uint8Array; morph: ReturnType<typeof squareScratch>; stack: Int32Array; list: Int32Array; flips: Int32Array };
@@ -422,14 +434,17 @@ function fillHoles(inp: CloseFillInput, base: number, [x0, y0, x1, y1]: [number,
  */
 function refineSurface(inp: CloseFillInput, base: number, [x0, y0, x1, y1]: [number, number, number, number], s: CloseFillScratch): void {
   const { labels, hu, w, h, parenchymaHu: P, tissueHu, surfaceR: R } = inp;
+  const at = valueReader(hu, w, h, inp.noisy);
   const C = tissueHu - P;
   const lo = P + 0.25 * C, hi = P + 0.75 * C, T = P + 0.5 * C;
   let nf = 0;
   for (let y = Math.max(1, y0); y <= Math.min(h - 2, y1); y++) {
     for (let x = Math.max(1, x0); x <= Math.min(w - 2, x1); x++) {
       const j = base + y * w + x;
-      const l = labels[j]!, v = hu[j]!;
-      if (v < lo || v > hi || (l !== LABEL.lung && l !== LABEL.tissue)) continue;
+      const l = labels[j]!;
+      if (l !== LABEL.lung && l !== LABEL.tissue) continue;
+      const v = at(j);
+      if (v < lo || v > hi) continue;
       // Only the global level's decision is revised: dense lung grown into (lung above the level) stays
       // lung, and air left out of the lung (body below the level: a separate component) stays out.
       if ((l === LABEL.lung) !== (v < T)) continue;
@@ -450,4 +465,18 @@ function refineSurface(inp: CloseFillInput, base: number, [x0, y0, x1, y1]: [num
     }
   }
   for (let k = 0; k < nf; k++) { const j = s.flips[k]!; labels[j] = labels[j] === LABEL.lung ? LABEL.tissue : LABEL.lung; }
+}
+
+/** A voxel's value: itself, or when `noisy` the mean of its 3 × 3 in-plane neighbourhood (clamped). */
+function valueReader(hu: Int16Array, w: number, h: number, noisy: boolean): (j: number) => number {
+  if (!noisy) return (j) => hu[j]!;
+  const n = w * h;
+  return (j) => {
+    const base = j - (j % n), y = Math.floor((j - base) / w), x = (j - base) % w;
+    let s = 0, c = 0;
+    for (let yy = Math.max(0, y - 1); yy <= Math.min(h - 1, y + 1); yy++) {
+      for (let xx = Math.max(0, x - 1); xx <= Math.min(w - 1, x + 1); xx++) { s += hu[base + yy * w + xx]!; c++; }
+    }
+    return s / c;
+  };
 }

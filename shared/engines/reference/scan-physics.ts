@@ -36,6 +36,13 @@ const WINDOW_RADIUS = 4;
 /** The denoised density must separate structures about 4 SD of noise apart; 20 HU makes the lung/ground
  *  glass step (≥ 150 HU) and the emphysema margin (parenchyma −860 vs −950) clear. */
 const NOISE_TARGET_HU = 20;
+/**
+ * The fine texture (reticulation) is read through the smallest box, ±1 voxel, whatever the noise: the
+ * density box widens with the noise to quiet the densities, but a box of ±2 voxels (3.5 mm at 0.7 mm)
+ * averages away lines a few millimetres apart, so a noisy reticulation would read as smooth ground glass.
+ * Noise through this operator is measured (fineNoiseHu) and subtracted instead.
+ */
+export const TEXTURE_RADIUS = 1;
 /** Largest denoising box: ±3 voxels (≈ 5 mm at 0.7 mm); beyond this the box erases 3 mm cysts. */
 const MAX_DENOISE_RADIUS = 3;
 /** The smallest honeycomb cysts are 3 mm across (Hansell 2008): no denoising box is wider. */
@@ -95,7 +102,7 @@ export function measureScan(volume: Volume, labels: Uint8Array): ScanPhysics {
     psfSigmaMm: Math.round(psfMm * 100) / 100,
     denoise: { radiusXY, radiusZ },
     denoisedNoiseSdHu: round1(denoisedSd[radiusXY - 1]!),
-    fineNoiseHu: round1(fineNoise[radiusXY - 1]!),
+    fineNoiseHu: round1(fineNoise[TEXTURE_RADIUS - 1]!),
     fineRadiusPx: rF,
     measured: { air: air.length > 100, tissue: ok, noise: ok, psf: psf !== null },
   };

