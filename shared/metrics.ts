@@ -1,10 +1,14 @@
 /** Prometheus registry shared by the API and the workers of one process. Labels never carry PHI or ids. */
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export type Metrics = Readonly<{
   registry: Registry;
   observeStage(stage: string, outcome: 'ok' | 'error', seconds: number): void;
+  observeReconcile(run: ReconcileRunSummary): void;
 }>;
+
+/** One reconciler run (workers/reconcile): cases read, jobs re-created per queue, failures recorded. */
+export type ReconcileRunSummary = Readonly<{ cases: number; recreated: Readonly<Partial<Record<string, number>>>; failuresRecorded: number; seconds: number }>;
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
@@ -22,8 +26,34 @@ export function createMetrics(): Metrics {
     labelNames: ['stage'] as const,
     registers: [registry],
   });
+  const recreated = new Counter({
+    name: 'ildflow_reconcile_jobs_recreated_total',
+    help: 'Stage jobs the reconciler re-created because the case status called for them and they were missing, by queue',
+    labelNames: ['queue'] as const,
+    registers: [registry],
+  });
+  const failuresRecorded = new Counter({
+    name: 'ildflow_reconcile_failures_recorded_total',
+    help: 'Jobs that had failed for good without the case recording it, recorded by the reconciler',
+    registers: [registry],
+  });
+  const lastCases = new Gauge({ name: 'ildflow_reconcile_last_run_cases', help: 'Cases the last reconciler run in this process read', registers: [registry] });
+  const lastRun = new Gauge({ name: 'ildflow_reconcile_last_run_timestamp_seconds', help: 'When the last reconciler run in this process ended (Unix time)', registers: [registry] });
+  const runSeconds = new Histogram({
+    name: 'ildflow_reconcile_run_duration_seconds',
+    help: 'Duration of reconciler runs',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers: [registry],
+  });
   return {
     registry,
+    observeReconcile(run) {
+      for (const [queue, n] of Object.entries(run.recreated)) if (n) recreated.inc({ queue }, n);
+      if (run.failuresRecorded) failuresRecorded.inc(run.failuresRecorded);
+      lastCases.set(run.cases);
+      lastRun.set(Date.now() / 1000);
+      runSeconds.observe(run.seconds);
+    },
     observeStage(stage, outcome, seconds) {
       stageSeconds.observe({ stage, outcome }, seconds);
       if (outcome === 'error') stageFailures.inc({ stage });

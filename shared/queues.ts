@@ -6,6 +6,8 @@
  * text (DESIGN.md §2). Job ids are deterministic per case, stage and attempt, so enqueuing twice is a no-op.
  */
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import type { Case } from './domain/case.js';
+import { nextJob, type PlannedJob } from './lifecycle/next-job.js';
 
 export const QUEUE = {
   retrieve: 'retrieve',
@@ -61,10 +63,37 @@ export function createPipeline(connection: ConnectionOptions, prefix: string) {
     await queues[name].add(name, job, options(name, jobId(name, job, attempt, opts.tag), opts.delayMs ? { delay: opts.delayMs } : {}));
   }
 
+  const plannedId = (p: PlannedJob) => jobId(p.queue, { caseId: p.caseId, traceId: '', phase: p.phase }, p.attempt, p.tag);
+
+  function addPlanned(p: PlannedJob, traceId: string, now: number): Promise<void> {
+    const delayMs = p.notBefore ? Math.max(0, Date.parse(p.notBefore) - now) : 0;
+    return enqueue(p.queue, { caseId: p.caseId, traceId, ...(p.phase ? { phase: p.phase } : {}) }, p.attempt, { tag: p.tag, delayMs });
+  }
+
+  /**
+   * Adds a planned job unless a job of its id exists. Returns 'created', or the state of the job that was
+   * there ('waiting', 'active', 'completed', 'failed', …): the reconciler tells a lost job from a failed one.
+   */
+  async function ensure(p: PlannedJob, traceId: string, now = Date.now()): Promise<string> {
+    const existing = await queues[p.queue].getJob(plannedId(p));
+    if (existing) return existing.getState();
+    await addPlanned(p, traceId, now);
+    return 'created';
+  }
+
+  /** Enqueues the job the case's status calls for (shared/lifecycle/next-job.ts), if any. */
+  async function enqueueNext(c: Case, traceId: string): Promise<void> {
+    const p = nextJob(c);
+    if (p) await addPlanned(p, traceId, Date.now());
+  }
+
   return {
     queues,
     enqueue,
+    enqueueNext,
+    ensure,
     jobId,
+    plannedId,
     async depths(): Promise<Record<QueueName, Record<string, number>>> {
       const out = {} as Record<QueueName, Record<string, number>>;
       for (const [name, q] of Object.entries(queues) as [QueueName, Queue<StageJob>][])
@@ -75,4 +104,24 @@ export function createPipeline(connection: ConnectionOptions, prefix: string) {
       await Promise.all(Object.values(queues).map((q) => q.close()));
     },
   };
+}
+
+/** The reconciler's queue (workers/reconcile): not a stage, so not in QUEUE, the dashboard or the depth gauge. */
+export const RECONCILE_QUEUE = 'reconcile';
+const RECONCILE_SCHEDULER = 'reconcile-cases';
+
+/**
+ * The reconciler's BullMQ job scheduler: one job every `everyMs`, taken by one of the worker processes, so
+ * one run at a time across the deployment (a run is bounded and idempotent, so one that outlasts the
+ * interval and meets the next is harmless). Every worker process upserts it at start-up, with its
+ * configured interval.
+ */
+export async function scheduleReconciler(connection: ConnectionOptions, prefix: string, everyMs: number): Promise<Queue> {
+  const queue = new Queue(RECONCILE_QUEUE, { connection, prefix: `${prefix}:bull` });
+  await queue.upsertJobScheduler(RECONCILE_SCHEDULER, { every: everyMs }, {
+    name: RECONCILE_QUEUE,
+    data: {},
+    opts: { removeOnComplete: { count: 20 }, removeOnFail: { count: 50 } },
+  });
+  return queue;
 }

@@ -4,6 +4,7 @@ import type { ArtifactStore } from '../shared/artifacts/artifact-store.js';
 import type { Config } from '../shared/config.js';
 import type { IldEngine } from '../shared/engines/contract.js';
 import type { ImageSource } from '../shared/pacs/source.js';
+import type { ReconcileRunSummary } from '../shared/metrics.js';
 import type { Pipeline } from '../shared/queues.js';
 import type { CaseStore } from '../shared/store/case-store.js';
 import type { Redis } from '../shared/redis.js';
@@ -12,7 +13,7 @@ export type WorkerDeps = Readonly<{
   config: Config;
   redis: Redis;
   store: CaseStore;
-  pipeline: Pick<Pipeline, 'enqueue'>;
+  pipeline: Pick<Pipeline, 'enqueueNext' | 'ensure' | 'queues' | 'plannedId'>;
   artifacts: ArtifactStore;
   source: ImageSource;
   engine: IldEngine;
@@ -20,4 +21,6 @@ export type WorkerDeps = Readonly<{
   clock: () => Date;
   /** Called with each finished stage's duration (seconds) for the stage histogram. */
   observeStage?: (stage: string, outcome: 'ok' | 'error', seconds: number) => void;
+  /** Called with each reconciler run's summary (workers/reconcile) for its metrics. */
+  observeReconcile?: (run: ReconcileRunSummary) => void;
 }>;

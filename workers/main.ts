@@ -11,7 +11,8 @@ import { bill } from './billing/billing.worker.js';
 import type { WorkerDeps } from './deps.js';
 import { report } from './report/report.worker.js';
 import { retrieve } from './retrieve/retrieve.worker.js';
-import { createStageWorker, type StageProcessor } from './stage.js';
+import { createStageWorker, describeError, type StageProcessor } from './stage.js';
+import { startReconciler, type RunningReconciler } from './reconcile/reconcile.worker.js';
 import { startSweeper } from './sweeper.js';
 
 export const STAGES: Readonly<Record<QueueName, StageProcessor>> = {
@@ -34,10 +35,16 @@ export function startWorkers(
     createStageWorker(n, STAGES[n], deps, { connection: opts.connection, prefix: deps.config.ILDFLOW_REDIS_PREFIX, concurrency: concurrency(n) }),
   );
   const sweeper = startSweeper(deps, opts.sweepIntervalMs);
+  // Every worker process takes part; the job scheduler hands each run to one of them (workers/reconcile).
+  const reconciler: Promise<RunningReconciler | null> = startReconciler(deps, { connection: opts.connection }).catch((err: unknown) => {
+    deps.logger.error({ err: describeError(err) }, 'could not start the reconciler');
+    return null;
+  });
   return {
     workers,
     async close(graceMs = 30_000) {
       sweeper.stop();
+      await (await reconciler)?.close();
       const closing = Promise.all(workers.map((w) => w.close()));
       const timer = setTimeout(() => {
         // Past the grace period: abort running jobs; they fail this attempt and are retried elsewhere.

@@ -5,14 +5,13 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AppError } from '../shared/errors.js';
+import { failStage } from '../shared/lifecycle/next-job.js';
 import type { QueueName, StageJob } from '../shared/queues.js';
 import { RETRY } from '../shared/queues.js';
 import type { WorkerDeps } from './deps.js';
 
 const MAX_STALLED = 5;
 
-/** Statuses from which DESIGN.md §4 allows `failed`; later failures are recorded without a move. */
-const MAY_FAIL = new Set(['retrieving', 'analyzing']);
 
 export type StageProcessor = (job: StageJob, deps: WorkerDeps, signal: AbortSignal) => Promise<void>;
 
@@ -35,7 +34,15 @@ export function createStageWorker(
         deps.observeStage?.(name, 'error', (performance.now() - started) / 1000);
         log.warn({ err: describeError(err) }, 'stage failed');
         // A typed error that retrying cannot fix (bad DICOM, garbage from the engine) is not retried.
-        if (err instanceof AppError && !err.retryable) throw new UnrecoverableError(err.detail);
+        const final = err instanceof AppError && !err.retryable;
+        // The last attempt records the failure on the case before the job fails, in the job's own time: a
+        // crash in between leaves the job active (handed back once its lock runs out), never a failed job
+        // beside a case that does not say so. The 'failed' listener and the reconciler are the backstops.
+        if (final || job.attemptsMade + 1 >= (job.opts.attempts ?? RETRY[name].attempts))
+          await markFailed(job.data.caseId, name, err instanceof Error ? err : new Error(String(err)), job.attemptsMade + 1, deps).catch((e: unknown) =>
+            log.error({ err: describeError(e) }, 'could not record the failure'),
+          );
+        if (final) throw new UnrecoverableError(err.detail);
         throw err;
       }
     },
@@ -57,7 +64,7 @@ export function createStageWorker(
     if (!job) return;
     const exhausted = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? RETRY[name].attempts);
     if (!exhausted) return;
-    void markFailed(job.data.caseId, name, err, job.attemptsMade, deps).catch((e: unknown) =>
+    void markFailed(job.data.caseId, name, err, job.attemptsMade, deps, { stalled: stalledOut(job) }).catch((e: unknown) =>
       deps.logger.error({ caseId: job.data.caseId, err: describeError(e) }, 'could not record the failure'),
     );
   });
@@ -65,18 +72,25 @@ export function createStageWorker(
   return worker;
 }
 
+/** The job was failed because its worker kept dying (BullMQ's stalled-job limit), not by an error it threw. */
+export function stalledOut(job: Pick<Job, 'stalledCounter'>): boolean {
+  return job.stalledCounter > MAX_STALLED;
+}
+
+/** What the case says when a stage's worker kept dying: BullMQ's own words, made plain for the admin. */
+export const STALLED_REASON = `the worker running this stage stopped ${MAX_STALLED + 1} times (crashed, ran out of memory or was killed); an admin can retry`;
+
 /** Retries are exhausted: the case says why, and an admin can retry it (DESIGN.md §4 `failed`). */
-export async function markFailed(caseId: string, stage: string, err: Error, attempts: number, deps: Pick<WorkerDeps, 'store'>): Promise<void> {
-  // BullMQ's own words for a job whose worker kept dying, made plain for the admin who reads the case.
-  const reason = /stalled more than allowable limit/.test(err.message)
-    ? `the worker running this stage stopped ${MAX_STALLED + 1} times (crashed, ran out of memory or was killed); an admin can retry`
-    : err.message;
-  await deps.store.update(caseId, `worker:${stage}`, (c, now) => {
-    const failure = { stage, reason, at: now.toISOString(), attempts };
-    return MAY_FAIL.has(c.status)
-      ? { next: { ...c, status: 'failed', failure }, reason: `${stage} failed after ${attempts} attempt(s): ${reason}` }
-      : { next: { ...c, failure }, reason: `${stage} failed after ${attempts} attempt(s), needs an admin: ${reason}` };
-  });
+export async function markFailed(
+  caseId: string,
+  stage: string,
+  err: Error,
+  attempts: number,
+  deps: Pick<WorkerDeps, 'store'>,
+  opts: { stalled?: boolean } = {},
+): Promise<void> {
+  const reason = opts.stalled ? STALLED_REASON : err.message;
+  await deps.store.update(caseId, `worker:${stage}`, (c, now) => failStage(c, now, { stage, reason, attempts }));
 }
 
 /** Error text for logs: message and type only — never the objects an error may carry. */

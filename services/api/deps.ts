@@ -17,7 +17,7 @@ export type ApiDeps = Readonly<{
   store: CaseStore;
   users: UserDirectory;
   /** `depths` feeds the queue gauge on each /metrics scrape; `queues`, when given, the admins' dashboard. */
-  pipeline: Pick<Pipeline, 'enqueue' | 'depths'> & Partial<Pick<Pipeline, 'queues'>>;
+  pipeline: Pick<Pipeline, 'enqueue' | 'enqueueNext' | 'depths'> & Partial<Pick<Pipeline, 'queues'>>;
   logger: Logger;
   metrics: Registry;
   /** Readiness: PING on the connection the API already holds. */

@@ -276,6 +276,11 @@ export type Case = {
   coverage: Coverage;
   advisories: string[];
   awaitingStudyUntil?: string;
+  /**
+   * The version at which a PACS event last resumed the case from `awaiting_study` in this attempt: its
+   * retrieve job is tagged with it (shared/lifecycle/next-job.ts), so the job can be re-created by the same id.
+   */
+  resumeVersion?: number;
   source?: SourceSeries;
   ineligibleReasons?: string[];
   result?: EngineResult;

@@ -23,7 +23,7 @@ export function cancelCase(c: Case, user: ReviewUser, _now: Date, why?: string):
 /** failed → queued with attempt + 1, so every stage gets fresh deterministic job ids. */
 export function retryCase(c: Case, user: ReviewUser, _now: Date): Change {
   if (c.status !== 'failed') throw new TransitionRefused(`only a failed case can be retried; this one is ${c.status}`);
-  const { failure, ...rest } = c;
+  const { failure, resumeVersion: _resumed, ...rest } = c;
   return {
     next: { ...rest, status: 'queued', attempt: c.attempt + 1 },
     reason: `retry by ${user.id} (attempt ${c.attempt + 1}) after: ${failure?.reason ?? 'failure'}`,
@@ -52,5 +52,6 @@ export function matchesStudyEvent(c: Case, ev: StudyEvent): boolean {
 export function resumeAwaitingStudy(c: Case, _now: Date, ev: StudyEvent): Change {
   if (c.status !== 'awaiting_study') throw new TransitionRefused(`case ${c.id} is ${c.status}, not awaiting_study`);
   const { awaitingStudyUntil: _until, ...rest } = c;
-  return { next: { ...rest, status: 'retrieving' }, reason: `study available (${ev.source})` };
+  // The store writes the change as version + 1: the resume's retrieve job is named after it (nextJob).
+  return { next: { ...rest, status: 'retrieving', resumeVersion: c.version + 1 }, reason: `study available (${ev.source})` };
 }

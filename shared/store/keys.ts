@@ -33,5 +33,7 @@ export function caseKeys(prefix: string) {
     billingDeadLetters: k('billing:dead-letters'),
     billingDeadLetterIndex: k('billing:dead-letters:index'),
     audit: k('audit'),
+    /** Where the reconciler's round-robin over each status index stands (workers/reconcile). */
+    reconcileOffsets: k('reconcile:offsets'),
   };
 }

@@ -9,13 +9,13 @@
 import { EngineResult } from '../../shared/engines/contract.js';
 import { checkSeriesForEngine } from '../../shared/engines/check-series.js';
 import { EngineFailed, NotEligible } from '../../shared/errors.js';
-import { QUEUE, type StageJob } from '../../shared/queues.js';
+import type { StageJob } from '../../shared/queues.js';
 import type { WorkerDeps } from '../deps.js';
 
 const ACTOR = 'worker:analyze';
 
 export async function analyze(job: StageJob, deps: WorkerDeps, signal: AbortSignal): Promise<void> {
-  const c = await deps.store.find(job.caseId);
+  let c = await deps.store.find(job.caseId);
   if (!c || c.status !== 'analyzing' || !c.source) return; // moved on, cancelled or deleted: nothing to do
   if (!c.result) {
     const check = await checkSeriesForEngine(c.source.seriesDir, deps.engine.descriptor.requirements);
@@ -45,7 +45,7 @@ export async function analyze(job: StageJob, deps: WorkerDeps, signal: AbortSign
     if (!parsed.success)
       throw new EngineFailed(`${deps.engine.descriptor.name} answered an invalid result: ${parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     const result = parsed.data;
-    await deps.store.update(c.id, ACTOR, (cur) =>
+    c = await deps.store.update(c.id, ACTOR, (cur) =>
       cur.status === 'analyzing' && !cur.result
         ? {
             next: { ...cur, result },
@@ -54,5 +54,5 @@ export async function analyze(job: StageJob, deps: WorkerDeps, signal: AbortSign
         : null,
     );
   }
-  await deps.pipeline.enqueue(QUEUE.report, { ...job, phase: 'preliminary' }, c.attempt);
+  await deps.pipeline.enqueueNext(c, job.traceId); // the preliminary report
 }

@@ -13,13 +13,13 @@
  */
 import type { ArtifactRef } from '../../shared/domain/case.js';
 import { withArtifact } from '../../shared/artifacts/artifact-store.js';
-import { QUEUE, type StageJob } from '../../shared/queues.js';
+import { FINAL_PACS_OBJECTS, finalDocumentsStored } from '../../shared/lifecycle/next-job.js';
+import type { StageJob } from '../../shared/queues.js';
 import { REPORT_ARTIFACTS } from '../../shared/reports/report-refs.js';
 import type { WorkerDeps } from '../deps.js';
 import { writeFinalDocuments, writePreliminaryDocuments } from './write-documents.js';
 
 const ACTOR = 'worker:report';
-const PACS_OBJECTS: readonly string[] = [REPORT_ARTIFACTS.srFinal, REPORT_ARTIFACTS.pdfDicom];
 
 export async function report(job: StageJob, deps: WorkerDeps, signal: AbortSignal = new AbortController().signal): Promise<void> {
   const c = await deps.store.find(job.caseId);
@@ -28,9 +28,8 @@ export async function report(job: StageJob, deps: WorkerDeps, signal: AbortSigna
   if (job.phase === 'final') {
     if (c.status === 'billed' || c.status === 'reversed') return;
     if (c.status !== 'signed') return; // rejected or not yet signed: no final report to bill from
-    const stored = PACS_OBJECTS.every((n) => c.artifacts.some((a) => a.name === n && a.storedToPacsAt));
-    if (!stored) await writeAndStoreFinal(job.caseId, now, deps, signal);
-    await deps.pipeline.enqueue(QUEUE.billing, { caseId: c.id, traceId: job.traceId }, c.attempt);
+    if (!finalDocumentsStored(c)) await writeAndStoreFinal(job.caseId, now, deps, signal);
+    await deps.pipeline.enqueueNext(await deps.store.get(c.id), job.traceId); // billing, once the PACS holds them
     return;
   }
   if (c.status !== 'analyzing' || !c.result) return;
@@ -57,7 +56,7 @@ async function writeAndStoreFinal(caseId: string, now: Date, deps: WorkerDeps, s
   if (written.status !== 'signed') return; // rejected by an addendum meanwhile: nothing to send or bill
   await deps.source.storeInstances(pacsFiles, signal);
   const at = deps.clock().toISOString();
-  const mark = (a: ArtifactRef): ArtifactRef => (PACS_OBJECTS.includes(a.name) ? { ...a, storedToPacsAt: at } : a);
+  const mark = (a: ArtifactRef): ArtifactRef => (FINAL_PACS_OBJECTS.includes(a.name) ? { ...a, storedToPacsAt: at } : a);
   await deps.store.update(c.id, ACTOR, (cur) =>
     cur.status === 'signed'
       ? { next: { ...cur, artifacts: cur.artifacts.map(mark) }, reason: `stored to the PACS (${deps.source.kind}): verified SR and Encapsulated PDF` }

@@ -10,7 +10,8 @@ import type { Case, SourceSeries } from '../../shared/domain/case.js';
 import { PacsUnavailable } from '../../shared/errors.js';
 import { candidateStudies, selectSeries, type SeriesChoice } from '../../shared/pacs/select-series.js';
 import type { SeriesSummary, StudySummary } from '../../shared/pacs/source.js';
-import { QUEUE, type StageJob } from '../../shared/queues.js';
+import { endWaitIfDue } from '../../shared/lifecycle/next-job.js';
+import type { StageJob } from '../../shared/queues.js';
 import type { WorkerDeps } from '../deps.js';
 
 const ACTOR = 'worker:retrieve';
@@ -19,7 +20,7 @@ export async function retrieve(job: StageJob, deps: WorkerDeps, signal: AbortSig
   let c = await deps.store.find(job.caseId);
   if (!c) return; // deleted since enqueue: nothing to do, and no retry
   if (c.status === 'awaiting_study') return expireIfDue(c, deps);
-  if (c.status === 'analyzing') return deps.pipeline.enqueue(QUEUE.analyze, job, c.attempt);
+  if (c.status === 'analyzing') return deps.pipeline.enqueueNext(c, job.traceId);
   if (c.status === 'queued') c = await deps.store.transition(c.id, ACTOR, 'retrieving', 'looking for the prior chest CT');
   if (c.status !== 'retrieving') return; // cancelled or moved on by someone else
 
@@ -53,7 +54,7 @@ export async function retrieve(job: StageJob, deps: WorkerDeps, signal: AbortSig
       retrievedAt: deps.clock().toISOString(),
       seriesDir,
     };
-    await deps.store.update(c.id, ACTOR, (cur) => ({
+    c = await deps.store.update(c.id, ACTOR, (cur) => ({
       next: { ...cur, status: 'analyzing', source },
       reason: `retrieved ${got.files} images (${(got.bytes / 1e6).toFixed(1)} MB); ${choice.why}`,
     }));
@@ -61,7 +62,7 @@ export async function retrieve(job: StageJob, deps: WorkerDeps, signal: AbortSig
     await deps.artifacts.discard(spool);
     throw err;
   }
-  await deps.pipeline.enqueue(QUEUE.analyze, job, c.attempt);
+  await deps.pipeline.enqueueNext(c, job.traceId);
 }
 
 type Found =
@@ -91,9 +92,9 @@ async function findSeries(c: Case, deps: WorkerDeps): Promise<Found> {
 async function awaitStudy(c: Case, reasons: string[], deps: WorkerDeps): Promise<void> {
   const waitMs = deps.config.ILDFLOW_AWAIT_STUDY_HOURS * 3600_000;
   const until = new Date(deps.clock().getTime() + waitMs).toISOString();
-  await deps.store.transition(c.id, ACTOR, 'awaiting_study', `${reasons.join('; ')}; waiting for the PACS until ${until}`, { awaitingStudyUntil: until });
+  const waiting = await deps.store.transition(c.id, ACTOR, 'awaiting_study', `${reasons.join('; ')}; waiting for the PACS until ${until}`, { awaitingStudyUntil: until });
   // The deadline job makes the wait bounded even if no PACS event ever comes (the sweeper is a backstop).
-  await deps.pipeline.enqueue(QUEUE.retrieve, { caseId: c.id, traceId: randomUUID() }, c.attempt, { tag: `deadline-${Date.parse(until)}`, delayMs: waitMs });
+  await deps.pipeline.enqueueNext(waiting, randomUUID());
 }
 
 async function expireIfDue(c: Case, deps: WorkerDeps): Promise<void> {
@@ -103,11 +104,6 @@ async function expireIfDue(c: Case, deps: WorkerDeps): Promise<void> {
 
 /** The bounded wait is over: no usable prior CT arrived. No charge (DESIGN.md §4 `ineligible`). */
 export async function expireAwaitingStudy(caseId: string, deps: Pick<WorkerDeps, 'store' | 'clock'>): Promise<void> {
-  await deps.store.update(caseId, ACTOR, (cur, now) => {
-    if (cur.status !== 'awaiting_study' || !cur.awaitingStudyUntil || Date.parse(cur.awaitingStudyUntil) > now.getTime())
-      return null;
-    const reason = `no eligible prior chest CT arrived by ${cur.awaitingStudyUntil}`;
-    return { next: { ...cur, status: 'ineligible', ineligibleReasons: [reason] }, reason };
-  });
+  await deps.store.update(caseId, ACTOR, endWaitIfDue);
 }
 

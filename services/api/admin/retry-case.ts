@@ -1,5 +1,4 @@
 import type { RequestHandler } from 'express';
-import { QUEUE } from '../../../shared/queues.js';
 import { retryCase as decideRetry } from '../../../shared/review/index.js';
 import { traceIdOf, userOf } from '../context.js';
 import type { ApiDeps } from '../deps.js';
@@ -10,6 +9,6 @@ export const retryCase =
   async (req, res) => {
     const user = userOf(res);
     const c = await deps.store.update(String(req.params.id), user.id, (cur, now) => decideRetry(cur, user, now));
-    await deps.pipeline.enqueue(QUEUE.retrieve, { caseId: c.id, traceId: traceIdOf(res) }, c.attempt);
+    await deps.pipeline.enqueueNext(c, traceIdOf(res)); // lost to a crash: the reconciler re-creates it
     res.json({ id: c.id, status: c.status, attempt: c.attempt });
   };

@@ -2,7 +2,6 @@ import type { RequestHandler } from 'express';
 import { CreateCaseBody } from '../../../shared/domain/case.js';
 import { orderReplay } from '../../../shared/domain/order-replay.js';
 import { OrderIdConflict } from '../../../shared/errors.js';
-import { QUEUE } from '../../../shared/queues.js';
 import { parseInput, traceIdOf, userOf } from '../context.js';
 import type { ApiDeps } from '../deps.js';
 
@@ -25,8 +24,8 @@ export const createCase =
       if (!r.replay) throw new OrderIdConflict(`order id ${body.order.id} is already used by a different order (${r.differs.join(', ')} differ): use a new order id`);
     }
     // Enqueued on a repeat too while the case is still queued: that recovers an enqueue lost to a crash
-    // right after the create. Job ids are deterministic per case and attempt, so a live job is not doubled.
-    if (c.status === 'queued') await deps.pipeline.enqueue(QUEUE.retrieve, { caseId: c.id, traceId: traceIdOf(res) }, c.attempt);
+    // right after the create (as the reconciler does). Job ids are deterministic, so a live job is not doubled.
+    if (c.status === 'queued') await deps.pipeline.enqueueNext(c, traceIdOf(res));
     res
       .status(created ? 202 : 200)
       .location(`/v1/cases/${c.id}`)

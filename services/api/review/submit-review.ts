@@ -1,6 +1,5 @@
 import type { RequestHandler } from 'express';
 import { ReviewBody } from '../../../shared/domain/case.js';
-import { QUEUE } from '../../../shared/queues.js';
 import { submitReview as decideReview } from '../../../shared/review/index.js';
 import { parseInput, traceIdOf, userOf } from '../context.js';
 import type { ApiDeps } from '../deps.js';
@@ -12,7 +11,7 @@ export const submitReview =
     const body = parseInput(ReviewBody, req.body);
     const user = userOf(res);
     const c = await deps.store.update(String(req.params.id), user.id, (cur, now) => decideReview(cur, user, body, now));
-    if (c.status === 'signed')
-      await deps.pipeline.enqueue(QUEUE.report, { caseId: c.id, traceId: traceIdOf(res), phase: 'final' }, c.attempt);
+    // A crash before this enqueue loses nothing: the reconciler re-creates the job a signed case calls for.
+    await deps.pipeline.enqueueNext(c, traceIdOf(res));
     res.json({ id: c.id, status: c.status, review: c.review });
   };

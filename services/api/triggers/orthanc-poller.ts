@@ -17,7 +17,7 @@ export type OrthancPollerDeps = Readonly<{
   redis: Redis;
   prefix: string;
   store: CaseStore;
-  pipeline: Pick<Pipeline, 'enqueue'>;
+  pipeline: Pick<Pipeline, 'enqueueNext'>;
   logger: Logger;
 }>;
 

@@ -6,7 +6,6 @@
  */
 import type { Case } from '../../../shared/domain/case.js';
 import { TransitionRefused } from '../../../shared/errors.js';
-import { QUEUE } from '../../../shared/queues.js';
 import { matchesStudyEvent, resumeAwaitingStudy, type StudyEvent } from '../../../shared/review/index.js';
 import type { ApiDeps } from '../deps.js';
 
@@ -27,7 +26,7 @@ async function waitingCases(store: ApiDeps['store']): Promise<Case[]> {
 
 /** Returns the ids of the cases resumed by this event. */
 export async function resumeWaiting(
-  deps: Readonly<{ store: ApiDeps['store']; pipeline: Pick<ApiDeps['pipeline'], 'enqueue'> }>,
+  deps: Readonly<{ store: ApiDeps['store']; pipeline: Pick<ApiDeps['pipeline'], 'enqueueNext'> }>,
   ev: StudyEvent,
   actor: string,
   traceId: string,
@@ -41,8 +40,8 @@ export async function resumeWaiting(
       if (err instanceof TransitionRefused) continue; // resumed by an earlier event, or cancelled since
       throw err;
     }
-    // The first retrieve job of this attempt already exists, so the resume needs its own job id.
-    await deps.pipeline.enqueue(QUEUE.retrieve, { caseId: c.id, traceId }, c.attempt, { tag: `resume-v${c.version}` });
+    // The first retrieve job of this attempt already exists, so the resume has its own job id (nextJob).
+    await deps.pipeline.enqueueNext(c, traceId);
     resumed.push(c.id);
   }
   return resumed;

@@ -1,0 +1,86 @@
+/**
+ * What follows a case's status (DESIGN.md §2): the case store is the record and the queues are derived from
+ * it. `nextJob` is the one place that says which stage job a case in its current status calls for; the API
+ * handlers, the stage workers and the reconciler (workers/reconcile) all enqueue what it returns, under the
+ * job ids it names, so a job re-created after a crash or a lost queue is the same job, never a second one.
+ * Beside it, the decisions taken when a stage ends without moving the case on: its retries are exhausted
+ * (`failStage`), or the bounded wait for a study is over (`endWaitIfDue`). Pure: no Redis, no BullMQ; the
+ * time is passed in.
+ */
+import type { Case, CaseStatus } from '../domain/case.js';
+import type { QueueName, ReportPhase } from '../queues.js';
+import { REPORT_ARTIFACTS } from '../reports/report-refs.js';
+
+export type PlannedJob = Readonly<{
+  queue: QueueName;
+  caseId: string;
+  /** The case's attempt: an admin retry bumps it, so every stage gets fresh job ids. */
+  attempt: number;
+  phase?: ReportPhase;
+  /** Tells apart several jobs of one stage in one attempt (a resume, the awaiting-study deadline). */
+  tag?: string;
+  /** Not to run before this time (ISO 8601): the awaiting-study deadline. */
+  notBefore?: string;
+}>;
+
+/** The signed documents the PACS must hold before the case is billed (workers/report). */
+export const FINAL_PACS_OBJECTS: readonly string[] = [REPORT_ARTIFACTS.srFinal, REPORT_ARTIFACTS.pdfDicom];
+
+/** The statuses in which a case waits for a stage job (the others wait for a person, or are over). */
+export const STATUSES_WITH_JOBS: readonly CaseStatus[] = ['queued', 'awaiting_study', 'retrieving', 'analyzing', 'signed'];
+
+/** The final documents are written and the PACS accepted them: the charge may be documented with them. */
+export function finalDocumentsStored(c: Case): boolean {
+  return FINAL_PACS_OBJECTS.every((n) => c.artifacts.some((a) => a.name === n && a.storedToPacsAt));
+}
+
+/**
+ * The stage job a case in its current status calls for, or null (a physician's turn, or the case is over).
+ * - queued → retrieve; retrieving → the same retrieve job (or the resume's, when a PACS event resumed it);
+ * - awaiting_study → the deadline job that ends the bounded wait;
+ * - analyzing → analyze until the engine's result is stored, then the preliminary report;
+ * - signed → the final report until the PACS holds it, then billing.
+ */
+export function nextJob(c: Case): PlannedJob | null {
+  const base = { caseId: c.id, attempt: c.attempt };
+  switch (c.status) {
+    case 'queued':
+      return { ...base, queue: 'retrieve' };
+    case 'retrieving':
+      return c.resumeVersion !== undefined ? { ...base, queue: 'retrieve', tag: `resume-v${c.resumeVersion}` } : { ...base, queue: 'retrieve' };
+    case 'awaiting_study':
+      return c.awaitingStudyUntil
+        ? { ...base, queue: 'retrieve', tag: `deadline-${Date.parse(c.awaitingStudyUntil)}`, notBefore: c.awaitingStudyUntil }
+        : null;
+    case 'analyzing':
+      if (!c.source) return null;
+      return c.result ? { ...base, queue: 'report', phase: 'preliminary' } : { ...base, queue: 'analyze' };
+    case 'signed':
+      return finalDocumentsStored(c) ? { ...base, queue: 'billing' } : { ...base, queue: 'report', phase: 'final' };
+    default:
+      return null;
+  }
+}
+
+/** Statuses from which DESIGN.md §4 allows `failed`; a later stage's failure is recorded without a move. */
+const MAY_FAIL: ReadonlySet<CaseStatus> = new Set(['retrieving', 'analyzing']);
+
+/**
+ * A stage's retries are exhausted: the case says why, and an admin can retry it (DESIGN.md §4 `failed`).
+ * Null when the failure is already recorded (the worker and the reconciler may both report one failure).
+ */
+export function failStage(c: Case, now: Date, f: Readonly<{ stage: string; reason: string; attempts: number }>) {
+  if (c.status === 'failed') return null;
+  if (c.failure && c.failure.stage === f.stage && c.failure.reason === f.reason && c.failure.attempts === f.attempts) return null;
+  const failure = { stage: f.stage, reason: f.reason, at: now.toISOString(), attempts: f.attempts };
+  return MAY_FAIL.has(c.status)
+    ? { next: { ...c, status: 'failed' as const, failure }, reason: `${f.stage} failed after ${f.attempts} attempt(s): ${f.reason}` }
+    : { next: { ...c, failure }, reason: `${f.stage} failed after ${f.attempts} attempt(s), needs an admin: ${f.reason}` };
+}
+
+/** awaiting_study → ineligible once the bounded wait is over and no usable prior CT arrived; else null. */
+export function endWaitIfDue(c: Case, now: Date) {
+  if (c.status !== 'awaiting_study' || !c.awaitingStudyUntil || Date.parse(c.awaitingStudyUntil) > now.getTime()) return null;
+  const reason = `no eligible prior chest CT arrived by ${c.awaitingStudyUntil}`;
+  return { next: { ...c, status: 'ineligible' as const, ineligibleReasons: [reason] }, reason };
+}

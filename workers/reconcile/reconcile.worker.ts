@@ -1,0 +1,112 @@
+/**
+ * Reconcile: the case store is the record and the queues are derived from it (DESIGN.md §2). Triggered by a
+ * BullMQ job scheduler (shared/queues.ts `scheduleReconciler`) every ILDFLOW_RECONCILE_INTERVAL_SECONDS, so
+ * one worker process of the deployment runs it at a time. Each run reads at most ILDFLOW_RECONCILE_BATCH cases
+ * in the statuses that wait for a stage job, round-robin over runs, and for each one asks `nextJob` which job
+ * it calls for: a missing job (a crash between a state change and its enqueue, a lost queue) is re-created
+ * under the same deterministic id, so a stage never runs twice; a job that failed for good without the case
+ * saying so (the process died before recording it) is recorded on the case. Idempotent: a repeated or
+ * overlapping run re-creates nothing that exists.
+ */
+import { randomUUID } from 'node:crypto';
+import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Case, CaseStatus } from '../../shared/domain/case.js';
+import { failStage, nextJob, STATUSES_WITH_JOBS } from '../../shared/lifecycle/next-job.js';
+import { RECONCILE_QUEUE, scheduleReconciler, type Pipeline, type QueueName } from '../../shared/queues.js';
+import type { ReconcileRunSummary } from '../../shared/metrics.js';
+import type { WorkerDeps } from '../deps.js';
+import { describeError, STALLED_REASON, stalledOut } from '../stage.js';
+
+const ACTOR = 'worker:reconcile';
+
+/**
+ * A case changed this recently may have its enqueue still in flight (the API signs, then enqueues): it is
+ * left to the next run, so the reconciler does not race the request and count a job it did not re-create.
+ */
+const SETTLE_MS = 5_000;
+
+export type ReconcileRun = ReconcileRunSummary & Readonly<{ recreated: Partial<Record<QueueName, number>> }>;
+
+export type ReconcileDeps = Pick<WorkerDeps, 'store' | 'redis' | 'clock' | 'logger'> & Readonly<{ pipeline: Pick<Pipeline, 'ensure' | 'queues' | 'plannedId'> }>;
+
+export async function reconcileOnce(deps: ReconcileDeps, opts: { batch: number; settleMs?: number }): Promise<ReconcileRun> {
+  const started = performance.now();
+  const settleMs = opts.settleMs ?? SETTLE_MS;
+  const recreated: Partial<Record<QueueName, number>> = {};
+  let cases = 0;
+  let failuresRecorded = 0;
+  for (const [i, status] of STATUSES_WITH_JOBS.entries()) {
+    // The budget left is shared evenly among the statuses still to read; what one leaves goes to the next.
+    const share = Math.max(1, Math.floor((opts.batch - cases) / (STATUSES_WITH_JOBS.length - i)));
+    if (cases >= opts.batch) break;
+    for (const id of await nextIds(deps, status, share)) {
+      cases++;
+      const c = await deps.store.find(id);
+      if (!c || c.status !== status || deps.clock().getTime() - Date.parse(c.updatedAt) < settleMs) continue;
+      const { outcome, queue } = await reconcileCase(c, deps);
+      if (outcome === 'created' && queue) recreated[queue] = (recreated[queue] ?? 0) + 1;
+      if (outcome === 'failure-recorded') failuresRecorded++;
+    }
+  }
+  return { cases, recreated, failuresRecorded, seconds: (performance.now() - started) / 1000 };
+}
+
+type Outcome = Readonly<{ outcome: 'created' | 'failure-recorded' | 'present' | 'none'; queue?: QueueName }>;
+
+async function reconcileCase(c: Case, deps: ReconcileDeps): Promise<Outcome> {
+  const planned = nextJob(c);
+  if (!planned) return { outcome: 'none' };
+  const { queue } = planned;
+  const state = await deps.pipeline.ensure(planned, randomUUID(), deps.clock().getTime());
+  if (state === 'created') {
+    deps.logger.info({ caseId: c.id, status: c.status, queue: planned.queue, jobId: deps.pipeline.plannedId(planned) }, 'reconciler re-created a missing job');
+    return { outcome: 'created', queue };
+  }
+  if (state !== 'failed' || c.failure?.stage === queue) return { outcome: 'present', queue };
+  // The job failed for good, but the process died before the case recorded it.
+  const job = await deps.pipeline.queues[planned.queue].getJob(deps.pipeline.plannedId(planned));
+  const reason = job && stalledOut(job) ? STALLED_REASON : (job?.failedReason ?? 'the job failed');
+  const after = await deps.store.update(c.id, ACTOR, (cur, now) =>
+    cur.status === c.status ? failStage(cur, now, { stage: planned.queue, reason, attempts: job?.attemptsMade ?? 0 }) : null,
+  );
+  return { outcome: after.version !== c.version ? 'failure-recorded' : 'present', queue };
+}
+
+/** The next `count` ids of a status index, from where the previous run stopped (wrapping at the end). */
+async function nextIds(deps: Pick<ReconcileDeps, 'redis' | 'store'>, status: CaseStatus, count: number): Promise<string[]> {
+  const cursorKey = deps.store.keys.reconcileOffsets;
+  let offset = Number((await deps.redis.hget(cursorKey, status)) ?? 0);
+  let ids = await deps.redis.zrange(deps.store.keys.status(status), String(offset), String(offset + count - 1));
+  if (ids.length === 0 && offset > 0) ids = await deps.redis.zrange(deps.store.keys.status(status), String((offset = 0)), String(count - 1));
+  await deps.redis.hset(cursorKey, status, String(ids.length < count ? 0 : offset + ids.length));
+  return ids;
+}
+
+export type RunningReconciler = Readonly<{ close(): Promise<void> }>;
+
+/** Upserts the scheduler and takes its jobs in this process (concurrency 1). */
+export async function startReconciler(
+  deps: ReconcileDeps & Pick<WorkerDeps, 'config'> & Readonly<{ observeReconcile?: (run: ReconcileRun) => void }>,
+  opts: { connection: Redis },
+): Promise<RunningReconciler> {
+  const prefix = deps.config.ILDFLOW_REDIS_PREFIX;
+  const queue = await scheduleReconciler(opts.connection, prefix, deps.config.ILDFLOW_RECONCILE_INTERVAL_SECONDS * 1000);
+  const worker = new Worker(
+    RECONCILE_QUEUE,
+    async () => {
+      const run = await reconcileOnce(deps, { batch: deps.config.ILDFLOW_RECONCILE_BATCH });
+      deps.observeReconcile?.(run);
+      if (Object.keys(run.recreated).length || run.failuresRecorded) deps.logger.warn({ ...run }, 'reconciler repaired the queues');
+    },
+    { connection: opts.connection, prefix: `${prefix}:bull`, concurrency: 1 },
+  );
+  worker.on('error', (err) => deps.logger.error({ err: describeError(err) }, 'reconciler error'));
+  worker.on('failed', (_job, err) => deps.logger.error({ err: describeError(err) }, 'reconciler run failed'));
+  return {
+    async close() {
+      await worker.close();
+      await queue.close();
+    },
+  };
+}
