@@ -90,11 +90,25 @@ export class TooManyRequests extends AppError {
   readonly slug = 'too-many-requests';
   readonly title = 'Too many requests';
 }
+/**
+ * What is wrong with DICOM input, for the code that decides (the message is for people):
+ * - `damaged`: cut or mangled, as a broken transfer leaves a file (too short, no "DICM" prefix, a data set
+ *   that ends inside an element): fetching it again may heal it;
+ * - `unusable`: whole, but saying something ildflow cannot use (absurd dimensions, no pixel data, a transfer
+ *   syntax it cannot decode): it will say the same on every retry.
+ */
+export type DicomFault = 'damaged' | 'unusable';
+
 /** DICOM input that cannot be used: truncated, lying lengths, wrong modality, missing tags. */
 export class InvalidDicom extends AppError {
   readonly status = 422;
   readonly slug = 'invalid-dicom';
   readonly title = 'DICOM input is not usable';
+  readonly kind: DicomFault;
+  constructor(detail: string, options?: ErrorOptions & { kind?: DicomFault }) {
+    super(detail, options);
+    this.kind = options?.kind ?? 'unusable';
+  }
 }
 /** An error that lists every reason at once, so whoever reads it fixes them all in one go. */
 export abstract class ReasonsError extends AppError {

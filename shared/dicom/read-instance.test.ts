@@ -33,17 +33,30 @@ function encode(ds: Record<string, unknown>, transferSyntaxUid = '1.2.840.10008.
   return new Uint8Array(dict.write());
 }
 
-function invalidMessage(fn: () => unknown): string {
+function invalid(fn: () => unknown): InvalidDicom {
   try {
     fn();
   } catch (err) {
     expect(err).toBeInstanceOf(InvalidDicom);
-    return (err as InvalidDicom).detail;
+    return err as InvalidDicom;
   }
   throw new Error('expected InvalidDicom');
 }
 
+const invalidMessage = (fn: () => unknown): string => invalid(fn).detail;
+
 describe('readInstanceHeader', () => {
+  // The kind, not the message, decides whether a retrieval is retried (verify-spool.ts): a cut transfer may heal.
+  it.each<[string, InvalidDicom['kind'], () => Uint8Array]>([
+    ['a file cut inside the pixel data', 'damaged', () => bytes.subarray(0, bytes.length - 100)],
+    ['a file cut inside the header', 'damaged', () => bytes.subarray(0, 400)],
+    ['a file too short to be DICOM', 'damaged', () => bytes.subarray(0, 100)],
+    ['something that is not DICOM', 'damaged', () => new TextEncoder().encode('%PDF-1.7\n'.repeat(40))],
+    ['a non-image object', 'unusable', () => encode({ SOPClassUID: '1.2.840.10008.5.1.4.1.1.88.33', SOPInstanceUID: '2.25.7', Modality: 'SR', StudyInstanceUID: '2.25.8', SeriesInstanceUID: '2.25.9' })],
+  ])('calls %s %s', (_what, kind, make) => {
+    expect(invalid(() => readInstanceHeader(make())).kind).toBe(kind);
+  });
+
   it('round-trips the header the phantom wrote', () => {
     const h = readInstanceHeader(phantom.files[1]!);
     expect(h).toMatchObject({

@@ -139,9 +139,9 @@ function readBytes(fd: number, position: number, length: number): Uint8Array {
 }
 
 function parseHeader(bytes: Uint8Array, fileSize: number): InstanceHeader {
-  if (fileSize < 132) throw new InvalidDicom(`file is ${fileSize} bytes: too short to be a DICOM Part 10 file`);
+  if (fileSize < 132) throw new InvalidDicom(`file is ${fileSize} bytes: too short to be a DICOM Part 10 file`, { kind: 'damaged' });
   if (String.fromCharCode(bytes[128]!, bytes[129]!, bytes[130]!, bytes[131]!) !== 'DICM') {
-    throw new InvalidDicom('not a DICOM Part 10 file: no "DICM" prefix at byte 128 (PS3.10 §7.1)');
+    throw new InvalidDicom('not a DICOM Part 10 file: no "DICM" prefix at byte 128 (PS3.10 §7.1)', { kind: 'damaged' });
   }
   const meta = parseOrExplain(() => dicomParser.readPart10Header(bytes as never), 'file meta information');
   const transferSyntaxUid = meta.string('x00020010')?.trim() ?? '';
@@ -175,6 +175,8 @@ function parseOrExplain(parse: () => DataSet, what: string): DataSet {
       truncated
         ? `DICOM ${what} is truncated: an element runs past the end of the file`
         : `DICOM ${what} cannot be parsed (${raw.replace(/^dicomParser\.\w+:\s*/, '').slice(0, 160)})`,
+      // Truncated or garbled where an element should be: what a cut or mangled transfer leaves.
+      { kind: 'damaged' },
     );
   }
 }
@@ -245,7 +247,7 @@ function headerFrom(ds: DataSet, transferSyntaxUid: string, fileSize: number): I
     throw new InvalidDicom(`pixel data holds ${pixel.length} bytes but ${rows}×${columns}×${bitsAllocated / 8}×${numberOfFrames} needs ${expected}`);
   }
   if (pixel.dataOffset + expected > fileSize) {
-    throw new InvalidDicom(`file is truncated: pixel data needs ${expected} bytes but only ${Math.max(0, fileSize - pixel.dataOffset)} remain`);
+    throw new InvalidDicom(`file is truncated: pixel data needs ${expected} bytes but only ${Math.max(0, fileSize - pixel.dataOffset)} remain`, { kind: 'damaged' });
   }
 
   const rescaleSlope = num('x00281053') ?? 1;
@@ -361,7 +363,7 @@ export function readSliceHu(
 ): void {
   const frameBytes = header.rows * header.columns * 2;
   if (typeof source !== 'string') {
-    if (header.pixelDataOffset + frameBytes > source.byteLength) throw new InvalidDicom('file is truncated inside the pixel data');
+    if (header.pixelDataOffset + frameBytes > source.byteLength) throw new InvalidDicom('file is truncated inside the pixel data', { kind: 'damaged' });
     storedPixelsToHu(source.subarray(header.pixelDataOffset, header.pixelDataOffset + frameBytes), header, target, targetOffset);
     return;
   }
@@ -371,7 +373,7 @@ export function readSliceHu(
     let done = 0;
     while (done < frameBytes) {
       const n = readSync(fd, buf, done, frameBytes - done, header.pixelDataOffset + done);
-      if (n === 0) throw new InvalidDicom('file is truncated inside the pixel data');
+      if (n === 0) throw new InvalidDicom('file is truncated inside the pixel data', { kind: 'damaged' });
       done += n;
     }
   } finally {

@@ -89,8 +89,13 @@ describe('candidateStudies', () => {
   });
 
   it('refuses a named study that belongs to another patient', () => {
-    const { candidates, reasons } = candidateStudies([study('9', { patientId: 'MRN-2', accessionNumber: 'A9' })], { ...q, requested: { accessionNumber: 'A9' } });
+    const { candidates, reasons, namedStudyOfAnotherPatient } = candidateStudies([study('9', { patientId: 'MRN-2', accessionNumber: 'A9' })], { ...q, requested: { accessionNumber: 'A9' } });
     expect(candidates).toEqual([]);
     expect(reasons).toContain('the named study belongs to another patient');
+    expect(namedStudyOfAnotherPatient).toBe(true); // what the retrieve worker decides on: waiting will not help
+  });
+
+  it('does not call a named study missing from the PACS another patient’s', () => {
+    expect(candidateStudies([], { ...q, requested: { accessionNumber: 'A9' } }).namedStudyOfAnotherPatient).toBe(false);
   });
 });

@@ -76,8 +76,9 @@ function describe(s: SeriesSummary): string {
 export function candidateStudies(
   studies: readonly StudySummary[],
   q: Readonly<{ patientId: string; orderedAt: string; requested?: { studyInstanceUid?: string; accessionNumber?: string } }>,
-): { candidates: StudySummary[]; reasons: string[] } {
+): { candidates: StudySummary[]; reasons: string[]; namedStudyOfAnotherPatient: boolean } {
   const reasons: string[] = [];
+  let namedStudyOfAnotherPatient = false;
   const orderDate = q.orderedAt.slice(0, 10).replace(/-/g, '');
   let pool = studies.filter((s) => s.patientId === q.patientId);
   if (q.requested) {
@@ -90,6 +91,7 @@ export function candidateStudies(
       (s) => s.patientId !== q.patientId && (s.studyInstanceUid === q.requested!.studyInstanceUid || s.accessionNumber === q.requested!.accessionNumber),
     );
     if (!named.length) reasons.push(elsewhere ? 'the named study belongs to another patient' : 'the named study is not in the PACS');
+    namedStudyOfAnotherPatient = !named.length && elsewhere;
     pool = named;
   }
   const candidates = pool
@@ -107,5 +109,5 @@ export function candidateStudies(
     })
     .sort((a, b) => (b.studyDate ?? '').localeCompare(a.studyDate ?? ''));
   if (!studies.length) reasons.push('no study of this patient in the PACS');
-  return { candidates, reasons };
+  return { candidates, reasons, namedStudyOfAnotherPatient };
 }

@@ -55,12 +55,12 @@ export function transferSyntaxOf(path: string): string {
     const probe = new Uint8Array(16 * 1024);
     const n = readSync(fd, probe, 0, probe.length, 0);
     if (n < 132 || String.fromCharCode(probe[128]!, probe[129]!, probe[130]!, probe[131]!) !== 'DICM')
-      throw new InvalidDicom('not a DICOM Part 10 file: no "DICM" prefix at byte 128 (PS3.10 §7.1)');
+      throw new InvalidDicom('not a DICOM Part 10 file: no "DICM" prefix at byte 128 (PS3.10 §7.1)', { kind: 'damaged' });
     let meta;
     try {
       meta = dicomParser.readPart10Header(probe.subarray(0, n) as never);
     } catch {
-      throw new InvalidDicom('DICOM file meta information cannot be parsed');
+      throw new InvalidDicom('DICOM file meta information cannot be parsed', { kind: 'damaged' });
     }
     const ts = meta.string('x00020010')?.replace(/\0/g, '').trim();
     if (!ts) throw new InvalidDicom('file meta information has no Transfer Syntax UID (0002,0010)');
@@ -119,7 +119,7 @@ function checkBeforeDecode(bytes: Uint8Array, ts: string, name: string): void {
   try {
     ds = dicomParser.parseDicom(bytes as never);
   } catch {
-    throw new InvalidDicom(`${name} data set cannot be parsed: it is truncated or an element length runs past the end of the file`);
+    throw new InvalidDicom(`${name} data set cannot be parsed: it is truncated or an element length runs past the end of the file`, { kind: 'damaged' });
   }
   const rows = ds.uint16('x00280010') ?? 0;
   const columns = ds.uint16('x00280011') ?? 0;

@@ -32,10 +32,10 @@ export async function verifySpool(
       header = readInstanceHeader(path);
     } catch (err) {
       if (!(err instanceof InvalidDicom)) throw err;
-      // Only a cut or mangled file can be transfer damage that a retry may heal. A file that arrived whole
-      // but says something unusable (65535×65535 pixels, 7 bits allocated, no pixel data, undecodable
-      // pixels) will say the same on every retry: fail at once with what is wrong (DESIGN.md §7).
-      if (!/truncated|too short|no "DICM" prefix|cannot be parsed/.test(err.detail))
+      // Only a cut or mangled file (`damaged`) can be transfer damage that a retry may heal. A file that
+      // arrived whole but says something unusable (65535×65535 pixels, 7 bits allocated, no pixel data,
+      // undecodable pixels) will say the same on every retry: fail at once with what is wrong (DESIGN.md §7).
+      if (err.kind !== 'damaged')
         throw new InvalidDicom(`instance ${name} of the series is not usable: ${err.detail}`);
       throw new PacsUnavailable(`a received instance is broken (${err.detail}); the transfer will be retried`);
     }

@@ -76,7 +76,7 @@ async function findSeries(c: Case, deps: WorkerDeps): Promise<Found> {
   const studies = await deps.source.findStudies(
     c.requestedStudy ? { ...c.requestedStudy, patientId: undefined } : { patientId: c.patient.id },
   );
-  const { candidates, reasons } = candidateStudies(studies, { patientId: c.patient.id, orderedAt: c.order.orderedAt, requested: c.requestedStudy });
+  const { candidates, reasons, namedStudyOfAnotherPatient } = candidateStudies(studies, { patientId: c.patient.id, orderedAt: c.order.orderedAt, requested: c.requestedStudy });
   const rejected: string[] = [...reasons];
   for (const study of candidates) {
     const choice = selectSeries(await deps.source.findSeries(study.studyInstanceUid), req);
@@ -85,7 +85,7 @@ async function findSeries(c: Case, deps: WorkerDeps): Promise<Found> {
   }
   // Nothing at all yet: the study may still come (an outside CT being imported). Something there but
   // unusable, or a named study that is another patient's: waiting will not help.
-  const nothingYet = candidates.length === 0 && !reasons.some((r) => r.includes('another patient'));
+  const nothingYet = candidates.length === 0 && !namedStudyOfAnotherPatient;
   return nothingYet ? { kind: 'wait', reasons: rejected.length ? rejected : ['no CT study of this patient in the PACS'] } : { kind: 'ineligible', reasons: rejected };
 }
 

@@ -38,6 +38,17 @@ type OrthancStudy = { MainDicomTags?: Record<string, string>; PatientMainDicomTa
 const PAGE = 100;
 const ACTOR = 'pacs:orthanc-changes';
 
+/** Orthanc answered a request with an error status: the status decides what follows, the message is for the log. */
+class OrthancAnswered extends Error {
+  constructor(
+    path: string,
+    readonly status: number,
+  ) {
+    super(`GET ${path}: HTTP ${status}`);
+    this.name = 'OrthancAnswered';
+  }
+}
+
 export const seqKey = (prefix: string) => `${prefix}:pacs:orthanc-changes:seq`;
 const lockKey = (prefix: string) => `${prefix}:pacs:orthanc-changes:lock`;
 
@@ -54,7 +65,7 @@ export function startOrthancPoller(deps: OrthancPollerDeps, opts: OrthancPollerO
 
   async function get<T>(path: string): Promise<T> {
     const res = await fetch(base + path, { headers, signal: AbortSignal.timeout(timeoutMs) });
-    if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status}`);
+    if (!res.ok) throw new OrthancAnswered(path, res.status);
     return (await res.json()) as T;
   }
 
@@ -75,7 +86,7 @@ export function startOrthancPoller(deps: OrthancPollerDeps, opts: OrthancPollerO
             study = await get<OrthancStudy>(`/studies/${encodeURIComponent(ch.ID)}`);
           } catch (err) {
             // Deleted since it turned stable: nothing to resume.
-            if (/HTTP 404/.test((err as Error).message)) continue;
+            if (err instanceof OrthancAnswered && err.status === 404) continue;
             throw err;
           }
           const ev = {
