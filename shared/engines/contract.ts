@@ -108,6 +108,8 @@ export const EngineResult = z.object({
       denoisedNoiseSdHu: z.number(),
       fineTextureNoiseHu: z.number(),
       psfSigmaMm: z.number(),
+      /** A sharp kernel's undershoot beside an edge, fraction of the step (0: a smooth kernel). */
+      edgeUndershoot: z.number().optional(),
       smallestVisibleCystMm: z.number(),
       typicalCystMm: z.number(),
       thresholdsHu: z.record(z.string(), z.number()),

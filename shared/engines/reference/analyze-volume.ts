@@ -72,7 +72,7 @@ async function analyzeWith(volume: Volume, pool: SlicePool, classMap: Uint8Array
   const zDist = zDistances(labels, w, h, d, box);
   const input = { hu, labels, w, h, box, denoised, holes, zDist, spacing, parenchyma, psfSigmaMm: physics.psfSigmaMm, denoiseRadiusMm: physics.denoise.radiusXY * volume.pixelSpacingMm[0],
     denoiseRadiusPx: physics.denoise.radiusXY, denoiseRadiusZ: physics.denoise.radiusZ,
-    fineRadiusPx: physics.fineRadiusPx, fineNoiseHu: physics.fineNoiseHu, t,
+    fineRadiusPx: physics.fineRadiusPx, fineNoiseHu: physics.fineNoiseHu, edgeUndershoot: physics.edgeUndershoot, t,
   };
   // Slabs of about equal lung-box area (the classifier's work is its box's voxels).
   const area = new Float64Array(d);

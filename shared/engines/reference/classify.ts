@@ -64,6 +64,8 @@ export type SliceInput = Readonly<{
   denoiseRadiusZ: number;
   fineRadiusPx: number;
   fineNoiseHu: number;
+  /** The kernel's undershoot beside an edge, fraction of the step (scan-physics.ts). */
+  edgeUndershoot: number;
   t: Thresholds;
 }>;
 
@@ -102,7 +104,9 @@ export function createClassifier(inp: SliceInput): Classifier {
     elevated[y] = P + Math.max(K.elevated * C, K.noiseMargin * inp.t.noise);
     // Air-containing: clearly below parenchyma — a cyst too small to reach the half-way level after the
     // PSF still darkens its centre; reticulation's gaps are parenchyma.
-    darker[y] = P - K.noiseMargin * inp.t.noise;
+    // …and beyond the dip a sharp kernel digs beside a structure (at most its undershoot of the full
+    // lung–tissue contrast), so the walls' own ringing is not cyst air.
+    darker[y] = P - Math.max(K.noiseMargin * inp.t.noise, inp.edgeUndershoot * C);
   }
   const texNoise = inp.fineNoiseHu * inp.fineNoiseHu;
   // A line thinner than the PSF keeps its mass but its contrast falls as 1/σ (peak ≈ c·t / (√(2π) σ)):

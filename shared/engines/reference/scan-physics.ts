@@ -17,6 +17,9 @@ export type ScanPhysics = Readonly<{
   noiseSdHu: number;
   /** Edge-spread σ (mm) at the skin: the scanner's in-plane PSF together with the pixel aperture. */
   psfSigmaMm: number;
+  /** A sharp kernel's undershoot beside an edge, as a fraction of the step (0 for a smooth kernel):
+   *  the dip of the skin's edge-spread profile below the outside air. */
+  edgeUndershoot: number;
   /** Half-widths (voxels) of the denoising box, chosen so the noise left is at most NOISE_TARGET_HU. */
   denoise: { radiusXY: number; radiusZ: number };
   /** Noise SD left after the denoising box, measured the same way. */
@@ -71,7 +74,8 @@ export function measureScan(volume: Volume, labels: Uint8Array): ScanPhysics {
   const airHu = air.length > 100 ? modeOf(air, -1200, -800, 5) : DEFAULT.air;
 
   const radiusZ = Math.max(0, Math.min(2, Math.floor(DENOISE_Z_MM / 2 / volume.sliceSpacingMm + 0.5)));
-  const psf = edgeSpreadSigma(volume, labels, slices, airHu);
+  const edge = edgeSpread(volume, labels, slices, airHu);
+  const psf = edge?.sigmaPx ?? null;
   const psfMm = (psf ?? DEFAULT.psf / ps) * ps;
   const rF = fineRadiusPx(psfMm, ps);
   const windows = tissueWindows(volume, labels, slices, radiusZ, rF);
@@ -100,6 +104,7 @@ export function measureScan(volume: Volume, labels: Uint8Array): ScanPhysics {
     tissueHu: round1(tissueHu),
     noiseSdHu: round1(noiseSdHu),
     psfSigmaMm: Math.round(psfMm * 100) / 100,
+    edgeUndershoot: Math.round((edge?.undershoot ?? 0) * 1000) / 1000,
     denoise: { radiusXY, radiusZ },
     denoisedNoiseSdHu: round1(denoisedSd[radiusXY - 1]!),
     fineNoiseHu: round1(fineNoise[TEXTURE_RADIUS - 1]!),
@@ -201,7 +206,7 @@ function boxMean(src: Float32Array, w: number, h: number, r: number, out: Float3
  * averaged, then σ = (75 % − 25 % rise distance) / 1.349 (for a Gaussian PSF the 25–75 % width of the
  * error-function edge is 2 × 0.6745 σ). Null when too few clean edges were found.
  */
-function edgeSpreadSigma(volume: Volume, labels: Uint8Array, slices: readonly number[], airHu: number): number | null {
+function edgeSpread(volume: Volume, labels: Uint8Array, slices: readonly number[], airHu: number): { sigmaPx: number; undershoot: number } | null {
   const { width: w, height: h, hu } = volume;
   const n = w * h;
   const HALF = 10; // profile half-length in pixels
@@ -261,7 +266,11 @@ function edgeSpreadSigma(volume: Volume, labels: Uint8Array, slices: readonly nu
     return NaN;
   };
   const width = cross(0.75) - cross(0.25);
-  return Number.isFinite(width) && width > 0 ? width / 1.349 : null;
+  if (!(Number.isFinite(width) && width > 0)) return null;
+  // The undershoot: the lowest point of the profile within 5 pixels on the air side, below the far air.
+  let low = 0;
+  for (let i = (HALF - 5) * SUB; i < HALF * SUB; i++) if (Number.isFinite(esf[i]!)) low = Math.min(low, esf[i]!);
+  return { sigmaPx: width / 1.349, undershoot: -low };
 }
 
 /** Radius (voxels) of the fine-texture neighbourhood: a blurred fine line is about 2.4 σ wide and stays

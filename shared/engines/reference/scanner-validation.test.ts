@@ -103,6 +103,19 @@ describe('scan physics measured on the scan', () => {
     expect(Math.abs(s.noiseSdHu - PHYSICS.noiseHu) / PHYSICS.noiseHu).toBeLessThan(0.2);
     expect(Math.abs(s.airHu + 1000)).toBeLessThan(25);
     expect(result.quality.flags.join(' ')).toMatch(/flat slabs outside the lungs excluded \(patient table/);
+    expect(s.edgeUndershoot).toBeLessThan(0.02); // a Gaussian PSF has none
+  });
+
+  it("measures a sharp kernel's undershoot, and keeps its ringing out of the cyst air", { timeout: 240_000 }, async () => {
+    // (1 + a)·G(σ) − a·G(2.5 σ) with a = 0.6 dips 9 % of a step below the dark side (−0.6 Φ(−0.85) + 1.6 Φ(−2.13)).
+    const dir = join(root, 'sharp-normal');
+    await generateScannerPhantom({ dir, family: 'voronoi', pattern: 'normal', seed: SEED, ...PHYSICS, edgeEnhancement: 0.6, superSample: 2, subSliceMm: 0.5 });
+    const result = await analyzeVolume(await assembleVolume(dir));
+    await rm(dir, { recursive: true, force: true });
+    expect(result.scanPhysics!.edgeUndershoot).toBeGreaterThan(0.05);
+    expect(result.scanPhysics!.edgeUndershoot).toBeLessThan(0.13);
+    expect(result.classification.category).toBe('no_fibrosis');
+    expect(result.quantities.extents.honeycombing).toBeLessThan(0.5);
   });
 });
 

@@ -154,6 +154,7 @@ export function summarize(s: SummaryInput): AnalysisResult {
       denoisedNoiseSdHu: physics.denoisedNoiseSdHu,
       fineTextureNoiseHu: physics.fineNoiseHu,
       psfSigmaMm: physics.psfSigmaMm,
+      edgeUndershoot: physics.edgeUndershoot,
       smallestVisibleCystMm: smallestCystMm,
       typicalCystMm: s.cystDiameterMm,
       thresholdsHu: {
