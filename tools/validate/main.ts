@@ -188,7 +188,7 @@ export async function validate(argv: string[]): Promise<number> {
   ];
   if (plan.metamorphic) {
     notes.push('Metamorphic checks run on the nominal series, transforming the assembled volume in memory (a left–right mirror of the columns; ' +
-      '±20 HU added to every voxel, as a changed RescaleIntercept would). Resampling to another pixel size is not implemented.');
+      `±20 HU added to every voxel, as a changed RescaleIntercept would; the slices resampled bilinearly to pixels ×${RESAMPLE_FACTOR}, as a larger field of view would give).`);
   }
   const info = { date: new Date().toISOString(), nominal: NOMINAL, families: plan.families, patterns: plan.patterns, seeds, notes };
   await writeFile(join(outDir, 'summary.md'), summaryMarkdown(summary, info));

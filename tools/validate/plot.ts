@@ -4,7 +4,7 @@
  * points) against the physical parameter; colour = phantom family, line style and marker = quantity.
  */
 import { Canvas, type Rgb } from './png.js';
-import { AXIS_INFO, type Stats, type Summary } from './summarize.js';
+import { AXIS_INFO, axisTitle, type Stats, type Summary } from './summarize.js';
 
 const FAMILY_COLOURS: Record<string, Rgb> = { fibre: [31, 119, 180], voronoi: [230, 110, 0] };
 const OTHER_COLOURS: Rgb[] = [[44, 160, 44], [148, 103, 189], [140, 86, 75]];
@@ -84,7 +84,7 @@ export function errorCurvesPng(s: Summary, title: string): Buffer {
     const xs = a.values.map((v) => v.value);
     const xMin = Math.min(...xs), xMax = Math.max(...xs);
     const left = ox + 110, w = panelW - 160;
-    c.text(`${info.label} (${info.unit})`, left, oy + 10, [0, 0, 0], 3);
+    c.text(axisTitle(info), left, oy + 10, [0, 0, 0], 3);
     const top: Frame = { x: left, y: oy + 50, w, h: 130, xMin, xMax, yMax: 100 };
     frame(c, top, xs, 25, 'accuracy %', false);
     let errMax = 1;
@@ -92,7 +92,7 @@ export function errorCurvesPng(s: Summary, title: string): Buffer {
     const step = niceStep(errMax, 4);
     const bottom: Frame = { x: left, y: oy + 205, w, h: panelH - 270, xMin, xMax, yMax: Math.ceil(errMax / step) * step };
     frame(c, bottom, xs, step, 'error pp', true);
-    const xl = `${info.label} (${info.unit})`;
+    const xl = axisTitle(info);
     c.text(xl, left + w / 2 - Canvas.textWidth(xl) / 2, bottom.y + bottom.h + 32, AXIS_C);
     for (const [i, f] of families.entries()) {
       const pts = (get: (st: Stats) => number) => a.values.flatMap((v) => (v.byFamily[f as keyof typeof v.byFamily] ? [[v.value, get(v.byFamily[f as keyof typeof v.byFamily]!)] as const] : []));

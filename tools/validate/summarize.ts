@@ -33,6 +33,9 @@ export const AXIS_INFO: Record<Axis, { field: keyof Physics; label: string; unit
   kernel: { field: 'edgeEnhancement', label: 'kernel edge enhancement', unit: '' },
 };
 
+/** An axis's label with its unit in brackets, when it has one. */
+export const axisTitle = (info: { label: string; unit: string }): string => (info.unit ? `${info.label} (${info.unit})` : info.label);
+
 /** Extents may move by this much (pp) under a transform that should not change the answer. */
 export const METAMORPHIC_TOLERANCE_PP = 2;
 /** Factor of the `resample` transform: pixels 25 % larger (0.7 mm → 0.875 mm). */
@@ -251,7 +254,7 @@ export function summaryMarkdown(s: Summary, info: RunInfo): string {
   for (const [p, st] of Object.entries(s.byPattern)) out.push(`| ${p} | ${st!.n} ${cells(st!)}`);
   for (const a of s.byAxis) {
     const info2 = AXIS_INFO[a.axis];
-    out.push('', `## ${info2.label} (${info2.unit})`, '', `| ${info2.label} | family | n ${HEAD}`, `|---|---|---${RULE}`);
+    out.push('', `## ${axisTitle(info2)}`, '', `| ${info2.label} | family | n ${HEAD}`, `|---|---|---${RULE}`);
     for (const v of a.values) {
       out.push(`| ${v.value} | all | ${v.all.n} ${cells(v.all)}`);
       for (const [f, st] of Object.entries(v.byFamily)) out.push(`| | ${f} | ${st!.n} ${cells(st!)}`);
