@@ -116,7 +116,7 @@ const Env = z
      * how many cases one run reads at most (round-robin over runs, so a backlog is covered over several).
      */
     ILDFLOW_RECONCILE_INTERVAL_SECONDS: z.coerce.number().positive().max(3600).default(30),
-    ILDFLOW_RECONCILE_BATCH: z.coerce.number().int().min(1).max(100_000).default(500),
+    ILDFLOW_RECONCILE_BATCH: z.coerce.number().int().min(10).max(100_000).default(500),
     /** On SIGTERM, running jobs may finish for this long; then they are cancelled and retried elsewhere. */
     ILDFLOW_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(30),
     /** Bad presentations of one bearer token from one client address per minute before that token gets 429

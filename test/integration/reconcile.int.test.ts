@@ -9,10 +9,16 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateCaseBody } from '../../shared/domain/case.js';
+import { createLogger } from '../../shared/logger.js';
 import { generatePhantom } from '../../shared/phantom/generate-phantom.js';
+import { createPipeline } from '../../shared/queues.js';
+import { connectRedis } from '../../shared/redis.js';
 import { createCaseStore } from '../../shared/store/case-store.js';
+import { reconcileOnce } from '../../workers/reconcile/reconcile.worker.js';
 import { TOKENS, USERS } from '../helpers/pipeline-harness.js';
 import { freePort, spawnIldflow, stop, until, type Proc } from '../helpers/processes.js';
 import { deleteKeys, newPrefix, scanKeys, TEST_REDIS_URL } from '../helpers/redis-keys.js';
@@ -164,4 +170,62 @@ describe('the reconciler re-creates lost jobs from the case store', () => {
     expect(metrics).not.toMatch(/MRN-RECON-1|RECON\^RITA/);
     await Promise.all([api.kill('SIGKILL'), worker.kill('SIGKILL')]);
   }, 240_000);
+});
+
+describe('a reconciler run', () => {
+  const redis = connectRedis(TEST_REDIS_URL, { name: 'reconcile-test' });
+  const prefix = newPrefix('recon-run');
+  const store = createCaseStore(redis, prefix);
+  const pipeline = createPipeline(redis, prefix);
+  const deps = { store, redis, pipeline, clock: () => new Date(), logger: createLogger({ level: 'silent' }) };
+  const order = async (id: string) => (await store.create(CreateCaseBody.parse(orderBody(id)), { actor: 'u-ord', advisories: [] })).case;
+
+  afterAll(async () => {
+    await pipeline.close();
+    await deleteKeys(redis, prefix);
+    redis.disconnect();
+  });
+
+  it('reads at most its batch, reaches the rest in the next runs, and re-creates nothing that exists', async () => {
+    for (let i = 0; i < 12; i++) await order(`ORD-RUN-${i}`);
+    const first = await reconcileOnce(deps, { batch: 10, settleMs: 0 });
+    expect(first).toMatchObject({ cases: 10, recreated: { retrieve: 10 } });
+    const second = await reconcileOnce(deps, { batch: 10, settleMs: 0 });
+    expect(second.cases).toBeLessThanOrEqual(10);
+    expect(second.recreated).toEqual({ retrieve: 2 });
+    expect(await pipeline.queues.retrieve.getJobCounts('waiting')).toEqual({ waiting: 12 });
+    const third = await reconcileOnce(deps, { batch: 10, settleMs: 0 });
+    expect(third.recreated).toEqual({});
+    // The jobs are the pipeline's own: the same ids an order enqueues.
+    const c = await order('ORD-RUN-0');
+    expect(await pipeline.queues.retrieve.getJob(pipeline.jobId('retrieve', { caseId: c.id, traceId: '' }, 0))).toBeDefined();
+  });
+
+  it('leaves a case that just changed to its own enqueue', async () => {
+    await order('ORD-RUN-FRESH');
+    expect((await reconcileOnce(deps, { batch: 100 })).recreated).toEqual({});
+  });
+
+  it('records on the case a job that failed for good while the process that ran it died before saying so', async () => {
+    const c = await order('ORD-RUN-FAIL');
+    await store.transition(c.id, 'worker:retrieve', 'retrieving', 'looking for the prior chest CT');
+    await pipeline.ensure({ queue: 'retrieve', caseId: c.id, attempt: 0 }, 'trace-1');
+    // A worker with no 'failed' listener and no case store: the job fails, the case is not told.
+    const connection = connectRedis(TEST_REDIS_URL, { name: 'reconcile-test-worker' });
+    const worker = new Worker('retrieve', async (job) => {
+      if (job.data.caseId === c.id) throw new UnrecoverableError('the PACS refused our AE title');
+    }, { connection, prefix: `${prefix}:bull` });
+    const id = pipeline.jobId('retrieve', { caseId: c.id, traceId: '' }, 0);
+    await until('the job to fail', async () => (await (await pipeline.queues.retrieve.getJob(id))?.getState()) === 'failed', 10_000);
+    await worker.close();
+    connection.disconnect();
+    expect((await store.get(c.id)).status).toBe('retrieving');
+
+    const run = await reconcileOnce(deps, { batch: 100, settleMs: 0 });
+    expect(run.failuresRecorded).toBe(1);
+    const after = await store.get(c.id);
+    expect(after.status).toBe('failed');
+    expect(after.failure).toMatchObject({ stage: 'retrieve', reason: 'the PACS refused our AE title' });
+    expect((await reconcileOnce(deps, { batch: 100, settleMs: 0 })).failuresRecorded).toBe(0);
+  });
 });

@@ -36,11 +36,11 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: { batch: number; 
   const recreated: Partial<Record<QueueName, number>> = {};
   let cases = 0;
   let failuresRecorded = 0;
+  const sizes = await Promise.all(STATUSES_WITH_JOBS.map((s) => deps.redis.zcard(deps.store.keys.status(s))));
+  const shares = shareBatch(opts.batch, sizes);
   for (const [i, status] of STATUSES_WITH_JOBS.entries()) {
-    // The budget left is shared evenly among the statuses still to read; what one leaves goes to the next.
-    const share = Math.max(1, Math.floor((opts.batch - cases) / (STATUSES_WITH_JOBS.length - i)));
-    if (cases >= opts.batch) break;
-    for (const id of await nextIds(deps, status, share)) {
+    if (!shares[i]) continue;
+    for (const id of await nextIds(deps, status, shares[i]!)) {
       cases++;
       const c = await deps.store.find(id);
       if (!c || c.status !== status || deps.clock().getTime() - Date.parse(c.updatedAt) < settleMs) continue;
@@ -71,6 +71,22 @@ async function reconcileCase(c: Case, deps: ReconcileDeps): Promise<Outcome> {
     cur.status === c.status ? failStage(cur, now, { stage: planned.queue, reason, attempts: job?.attemptsMade ?? 0 }) : null,
   );
   return { outcome: after.version !== c.version ? 'failure-recorded' : 'present', queue };
+}
+
+/**
+ * How many cases of each status one run reads: the batch shared evenly, a status with fewer cases than its
+ * share leaving the rest to the others (so a backlog in one status never hides a lost job in another).
+ */
+export function shareBatch(batch: number, sizes: readonly number[]): number[] {
+  const shares = sizes.map(() => 0);
+  let left = batch;
+  const open = sizes.map((n, i) => i).filter((i) => sizes[i]! > 0).sort((a, b) => sizes[a]! - sizes[b]!);
+  for (const [k, i] of open.entries()) {
+    const share = Math.min(sizes[i]!, Math.floor(left / (open.length - k)));
+    shares[i] = share;
+    left -= share;
+  }
+  return shares;
 }
 
 /** The next `count` ids of a status index, from where the previous run stopped (wrapping at the end). */
