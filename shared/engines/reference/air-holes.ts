@@ -10,8 +10,10 @@ import type { Box3 } from './denoise.js';
 
 export const HOLE = { none: 0, round: 1, tube: 2 } as const;
 
-/** A tube is at least this many times longer than wide (λ₁/λ₂ ≥ (L/r)²/3 ≈ 12 for L = 3 diameters)… */
-const TUBE_EIGEN_RATIO = 12;
+/** A tube is long against its width: λ₁/λ₂ = (L/r)²/3 ≥ 6, i.e. at least about two diameters long. A
+ *  dilated bronchus in fibrosis is 2–6 mm wide and seen for 1–2 cm (a 6 mm one over 12 mm is two
+ *  diameters); the earlier three diameters (ratio 12) missed the wide ones, and probable UIP with them. */
+const TUBE_EIGEN_RATIO = 6;
 /** …and at least this long: a bronchus followed over a few of its diameters. */
 const TUBE_MIN_LENGTH_MM = 8;
 
