@@ -37,7 +37,7 @@ const PATIENT = { id: 'MRN-PROD-4410', name: 'VANTERPOOL^ILSE', birthDate: '1955
  */
 const DEV_ONLY: Record<string, { files: string[]; why: string }> = {
   autocannon: { files: ['services/cli/bench-api.js'], why: '`ildflow bench` only, which also needs Orthanc and DCMTK: a developer command, not part of the image' },
-  tsx: { files: ['shared/engines/reference/reference-engine.js'], why: 'resolved only when the engine runs from its .ts sources (vitest, tsx)' },
+  tsx: { files: ['shared/engines/reference/threads.js'], why: 'resolved only when the engine runs from its .ts sources (vitest, tsx)' },
 };
 
 /**
