@@ -77,3 +77,13 @@ export async function until<T>(what: string, probe: () => Promise<T | null | und
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
+
+/** One JSON request to an ildflow API started as a process (`spawnIldflow`), with a bearer token. */
+export async function callApi(base: string, method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}

@@ -13,7 +13,7 @@ import { createLogger } from '../../shared/logger.js';
 import { generatePhantom } from '../../shared/phantom/generate-phantom.js';
 import { openRuntime, type Runtime } from '../../services/cli/runtime.js';
 import { TOKENS, USERS } from '../helpers/pipeline-harness.js';
-import { freePort, spawnIldflow, startAofRedis, stop, until, type Proc } from '../helpers/processes.js';
+import { callApi, freePort, spawnIldflow, startAofRedis, stop, until, type Proc } from '../helpers/processes.js';
 import { removePrefix, newPrefix, TEST_REDIS_URL } from '../helpers/redis-keys.js';
 
 const PATIENT = { id: 'MRN-FAULT-1', name: 'FAULT^TEST', birthDate: '1950-01-01', sex: 'F' };
@@ -23,15 +23,6 @@ const orderBody = (id: string) => ({
   patient: PATIENT,
   coverage: { payer: 'medicare', abn: { signed: true, signedAt: '2026-11-27' } },
 });
-
-async function call(base: string, method: string, path: string, token: string, body?: unknown) {
-  const res = await fetch(base + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
 
 describe('faults', () => {
   let work: string;
@@ -70,7 +61,7 @@ describe('faults', () => {
     const workers: Proc[] = [];
     try {
       workers.push(spawnIldflow(['start', '--role', 'worker'], env));
-      const created = await call(api.url!, 'POST', '/v1/cases', TOKENS.orderer, orderBody('ORD-FAULT-KILL'));
+      const created = await callApi(api.url!, 'POST', '/v1/cases', TOKENS.orderer, orderBody('ORD-FAULT-KILL'));
       const id = created.body.id as string;
 
       await until('the case to be analysing', async () => (await api.store.get(id)).status === 'analyzing', 60_000, 5);
@@ -85,8 +76,8 @@ describe('faults', () => {
       expect(workers[1]!.output()).toMatch(new RegExp(`"stage":"analyze".*"caseId":"${id}".*stage done`));
 
       // Kill the worker right after the signature too: the next one bills, once.
-      expect((await call(api.url!, 'POST', `/v1/cases/${id}/claim`, TOKENS.radiologist, {})).status).toBe(200);
-      expect((await call(api.url!, 'POST', `/v1/cases/${id}/review`, TOKENS.radiologist, { decision: 'accept', attestation: true })).status).toBe(200);
+      expect((await callApi(api.url!, 'POST', `/v1/cases/${id}/claim`, TOKENS.radiologist, {})).status).toBe(200);
+      expect((await callApi(api.url!, 'POST', `/v1/cases/${id}/review`, TOKENS.radiologist, { decision: 'accept', attestation: true })).status).toBe(200);
       await workers[1]!.kill('SIGKILL');
       workers.push(spawnIldflow(['start', '--role', 'worker'], env));
       await until('the case to be billed', async () => (await api.store.get(id)).status === 'billed', 90_000);
@@ -121,22 +112,22 @@ describe('faults', () => {
         { roles: ['api', 'worker'], users: USERS, logger: createLogger({ level: 'silent' }), sweepIntervalMs: 500 },
       );
       const base = runtime.url!;
-      const id = (await call(base, 'POST', '/v1/cases', TOKENS.orderer, orderBody('ORD-FAULT-REDIS'))).body.id as string;
-      await until('review', async () => (await call(base, 'GET', `/v1/cases/${id}`, TOKENS.admin)).body.status === 'awaiting_review', 90_000);
+      const id = (await callApi(base, 'POST', '/v1/cases', TOKENS.orderer, orderBody('ORD-FAULT-REDIS'))).body.id as string;
+      await until('review', async () => (await callApi(base, 'GET', `/v1/cases/${id}`, TOKENS.admin)).body.status === 'awaiting_review', 90_000);
 
       await stop(redis, 'SIGKILL');
       redis = await startAofRedis(redisDir, port);
 
       // ioredis and BullMQ reconnect by themselves; the case and its queue position survived the crash.
       const back = await until('the API to answer again', async () => {
-        const r = await call(base, 'GET', `/v1/cases/${id}`, TOKENS.admin);
+        const r = await callApi(base, 'GET', `/v1/cases/${id}`, TOKENS.admin);
         return r.status === 200 ? r.body : null;
       });
       expect(back.status).toBe('awaiting_review');
-      await until('the claim', async () => (await call(base, 'POST', `/v1/cases/${id}/claim`, TOKENS.radiologist, {})).status === 200, 30_000, 200);
-      expect((await call(base, 'POST', `/v1/cases/${id}/review`, TOKENS.radiologist, { decision: 'accept', attestation: true })).status).toBe(200);
-      await until('billed', async () => (await call(base, 'GET', `/v1/cases/${id}`, TOKENS.admin)).body.status === 'billed', 60_000);
-      const feed = await call(base, 'GET', '/v1/billing/events?limit=100', TOKENS.billing);
+      await until('the claim', async () => (await callApi(base, 'POST', `/v1/cases/${id}/claim`, TOKENS.radiologist, {})).status === 200, 30_000, 200);
+      expect((await callApi(base, 'POST', `/v1/cases/${id}/review`, TOKENS.radiologist, { decision: 'accept', attestation: true })).status).toBe(200);
+      await until('billed', async () => (await callApi(base, 'GET', `/v1/cases/${id}`, TOKENS.admin)).body.status === 'billed', 60_000);
+      const feed = await callApi(base, 'GET', '/v1/billing/events?limit=100', TOKENS.billing);
       expect(feed.body.events.filter((e: { event: { caseId: string } }) => e.event.caseId === id)).toHaveLength(1);
     } finally {
       await runtime?.close();

@@ -20,7 +20,7 @@ import { connectRedis } from '../../shared/redis.js';
 import { createCaseStore } from '../../shared/store/case-store.js';
 import { reconcileOnce } from '../../workers/reconcile/reconcile.worker.js';
 import { TOKENS, USERS } from '../helpers/pipeline-harness.js';
-import { freePort, spawnIldflow, stop, until, type Proc } from '../helpers/processes.js';
+import { callApi, freePort, spawnIldflow, stop, until, type Proc } from '../helpers/processes.js';
 import { deleteKeys, newPrefix, scanKeys, TEST_REDIS_URL } from '../helpers/redis-keys.js';
 
 const PATIENT = { id: 'MRN-RECON-1', name: 'RECON^RITA', birthDate: '1948-03-03', sex: 'F' };
@@ -30,15 +30,6 @@ const orderBody = (id: string) => ({
   patient: PATIENT,
   coverage: { payer: 'medicare', abn: { signed: true, signedAt: '2026-11-27' } },
 });
-
-async function call(base: string, method: string, path: string, token: string, body?: unknown) {
-  const res = await fetch(base + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
 
 describe('the reconciler re-creates lost jobs from the case store', () => {
   let work: string;
@@ -101,10 +92,10 @@ describe('the reconciler re-creates lost jobs from the case store', () => {
     const worker = start('worker', env);
     await Promise.all([started(api), started(worker)]);
 
-    const id = (await call(base, 'POST', '/v1/cases', TOKENS.orderer, orderBody('ORD-RECON-SIGN'))).body.id as string;
+    const id = (await callApi(base, 'POST', '/v1/cases', TOKENS.orderer, orderBody('ORD-RECON-SIGN'))).body.id as string;
     await until('the case to reach review', async () => (await store.get(id)).status === 'awaiting_review', 90_000, 50);
-    expect((await call(base, 'POST', `/v1/cases/${id}/claim`, TOKENS.radiologist, {})).status).toBe(200);
-    const signed = await call(base, 'POST', `/v1/cases/${id}/review`, TOKENS.radiologist, { decision: 'accept', attestation: true });
+    expect((await callApi(base, 'POST', `/v1/cases/${id}/claim`, TOKENS.radiologist, {})).status).toBe(200);
+    const signed = await callApi(base, 'POST', `/v1/cases/${id}/review`, TOKENS.radiologist, { decision: 'accept', attestation: true });
     expect(signed.status).toBe(200);
     // Right after the signature: every process dies, and every job the signature queued is gone.
     await Promise.all([api.kill('SIGKILL'), worker.kill('SIGKILL')]);
@@ -146,7 +137,7 @@ describe('the reconciler re-creates lost jobs from the case store', () => {
     const { prefix, env, base, store } = await environment('recon-order');
     const api = start('api', env);
     await started(api);
-    const id = (await call(base, 'POST', '/v1/cases', TOKENS.orderer, orderBody('ORD-RECON-ORDER'))).body.id as string;
+    const id = (await callApi(base, 'POST', '/v1/cases', TOKENS.orderer, orderBody('ORD-RECON-ORDER'))).body.id as string;
     expect((await store.get(id)).status).toBe('queued');
     await loseTheQueues(prefix);
 
