@@ -25,10 +25,18 @@ export type SlicePool = {
  */
 export function openSlicePool(threads: number): SlicePool {
   const helpers: Worker[] = [];
-  for (let i = 1; i < threads; i++) helpers.push(startSiblingThread(import.meta.url, 'slice-thread'));
+  // A helper that fails while idle (its module did not load, say) must not crash the process with an
+  // unhandled 'error' event: the failure is kept and the next stage is refused with it.
+  let broken: Error | null = null;
+  for (let i = 1; i < threads; i++) {
+    const worker = startSiblingThread(import.meta.url, 'slice-thread');
+    worker.on('error', (err) => void (broken ??= err));
+    helpers.push(worker);
+  }
   return {
     parts: threads,
     async run(task, input, cuts) {
+      if (broken) throw new Error(`reference engine slice thread failed: ${broken.message}`);
       if (cuts.length > helpers.length + 1) throw new Error(`slice pool: ${cuts.length} slabs for ${helpers.length + 1} threads`);
       // Post the helpers' slabs first, then work on the first one here while they run.
       const pending = cuts.slice(1).map(([z0, z1], i) => ask(helpers[i]!, { task, input, z0, z1 }));
