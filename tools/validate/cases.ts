@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PhantomPattern } from '../../shared/phantom/generate-phantom.js';
 import type { ScannerFamily } from '../phantom/scanner/types.js';
-import { AXIS_INFO, type Axis, type Physics } from './summarize.js';
+import { AXIS_INFO, type Axis, type Physics, type SeriesKey } from './summarize.js';
 
 export const NOMINAL: Physics = { psfSigmaMm: 0.6, noiseHu: 30, sliceThicknessMm: 1, sliceSpacingMm: 1, pixelSpacingMm: 0.7, edgeEnhancement: 0 };
 
@@ -34,13 +34,7 @@ export const QUICK_AXIS_VALUES: Record<Axis, readonly number[]> = {
 /** How the phantom is rendered, beyond the physics (speed/fidelity knobs and the patient's size). */
 export type RenderOptions = { superSample: number; subSliceMm: number; lungScale?: number };
 
-export type CaseSpec = {
-  id: string;
-  family: ScannerFamily;
-  pattern: PhantomPattern;
-  seed: number;
-  physics: Physics;
-  axes: Axis[];
+export type CaseSpec = SeriesKey & {
   render: RenderOptions;
   /** Image matrix; undefined = the generator's default for the pixel size. */
   matrix?: number;

@@ -65,14 +65,18 @@ export type Errors = {
   lungVolumePercent: number;
 };
 
-export type Row = {
+/** Which series of the sweep: a case to run (cases.ts) and its row of results share these. */
+export type SeriesKey = {
   id: string;
   family: ScannerFamily;
   pattern: PhantomPattern;
   seed: number;
   physics: Physics;
-  /** The sweeps this series belongs to: all four for the nominal point, one otherwise. */
+  /** The sweeps this series belongs to: every axis for the nominal point, one otherwise. */
   axes: Axis[];
+};
+
+export type Row = SeriesKey & {
   expected: Category;
   /** null when the engine failed (then `error` says why and `errors` is null). */
   found: Category | null;
