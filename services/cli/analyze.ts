@@ -1,15 +1,16 @@
 /**
- * `ildflow analyze DIR [--json] [--threads N]`: runs the reference engine on a folder of one series, no
- * Redis. Threads: --threads, else ILDFLOW_ENGINE_THREADS, else every core.
+ * `ildflow analyze DIR [--json] [--threads N] [--profile]`: runs the reference engine on a folder of one
+ * series, no Redis. Threads: --threads, else ILDFLOW_ENGINE_THREADS, else every core. --profile prints
+ * each stage's wall time on stderr as it ends.
  */
 import { checkSeriesForEngine } from '../../shared/engines/check-series.js';
 import { REFERENCE_DESCRIPTOR, analyzeSeriesDir } from '../../shared/engines/reference/index.js';
 import { options } from './main.js';
 
 export async function analyzeCommand(args: string[]): Promise<number> {
-  const { values, positionals } = options(args, { json: { type: 'boolean', default: false }, threads: { type: 'string' } });
+  const { values, positionals } = options(args, { json: { type: 'boolean', default: false }, threads: { type: 'string' }, profile: { type: 'boolean', default: false } });
   const dir = positionals[0];
-  if (!dir) throw new Error('usage: ildflow analyze DIR [--json] [--threads N]');
+  if (!dir) throw new Error('usage: ildflow analyze DIR [--json] [--threads N] [--profile]');
   const threads = engineThreadsOption(values.threads ?? process.env.ILDFLOW_ENGINE_THREADS);
   const check = await checkSeriesForEngine(dir, REFERENCE_DESCRIPTOR.requirements);
   if (check.reasons.length) {
@@ -18,7 +19,7 @@ export async function analyzeCommand(args: string[]): Promise<number> {
     return 3;
   }
   if (!values.json) process.stderr.write(`analysing ${check.summary?.sliceCount} slices…\n`);
-  const result = await analyzeSeriesDir(dir, {}, { threads });
+  const result = await analyzeSeriesDir(dir, {}, { threads, ...(values.profile ? { onStage: stageTimer() } : {}) });
   if (values.json) console.log(JSON.stringify(result, null, 2));
   else {
     const q = result.quantities;
@@ -29,6 +30,16 @@ export async function analyzeCommand(args: string[]): Promise<number> {
     console.log(`took ${(result.timings.durationMs / 1000).toFixed(2)} s`);
   }
   return 0;
+}
+
+/** Prints each stage's wall time (since the previous stage ended) on stderr. */
+function stageTimer(): (stage: string) => void {
+  let last = performance.now();
+  return (stage) => {
+    const now = performance.now();
+    process.stderr.write(`${((now - last) / 1000).toFixed(2).padStart(7)} s  ${stage}\n`);
+    last = now;
+  };
 }
 
 /** The thread count as ILDFLOW_ENGINE_THREADS reads it (config.ts): an integer 0–64, 0 = every core. */

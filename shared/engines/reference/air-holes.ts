@@ -5,8 +5,9 @@
  * each component's second moments in millimetres (the eigenvalues of its covariance: a cylinder of length
  * L has λ₁ = L²/12 along its axis and λ₂ = r²/4 across it).
  */
+import { LABEL } from './body.js';
 import { findRuns } from './runs3d.js';
-import type { Box3 } from './denoise.js';
+import type { Box3, DenoisedLungs } from './denoise.js';
 
 export const HOLE = { none: 0, round: 1, tube: 2 } as const;
 
@@ -16,6 +17,45 @@ export const HOLE = { none: 0, round: 1, tube: 2 } as const;
 const TUBE_EIGEN_RATIO = 6;
 /** …and at least this long: a bronchus followed over a few of its diameters. */
 const TUBE_MIN_LENGTH_MM = 8;
+
+export type HoleInput = DenoisedLungs & Readonly<{
+  /** The hole level per image row (HU): below it, a lung voxel is air. */
+  levels: Float64Array;
+  /** Whether single voxels are quiet enough to be thresholded too (a 3 × 3 majority of raw voxels). */
+  fine: boolean;
+  /** Output, box layout: 1 where a lung voxel is an air hole. */
+  holes: Uint8Array;
+}>;
+
+/**
+ * Air holes (1) on slice z of the box: lung voxels whose denoised density is below the row's level and,
+ * when `fine`, a 3 × 3 majority of raw voxels below it too, so cysts a few voxels across are not erased
+ * by the denoising box.
+ */
+export function markHolesSlice({ hu, labels, w, h, box, denoised, levels, fine, holes }: HoleInput, z: number): void {
+  const bw = box.x1 - box.x0 + 1, bh = box.y1 - box.y0 + 1, bn = bw * bh;
+  const base = z * w * h, o = (z - box.z0) * bn;
+  for (let y = 0; y < bh; y++) {
+    const gy = box.y0 + y;
+    const level = levels[gy]!;
+    const src = base + gy * w + box.x0;
+    for (let x = 0; x < bw; x++) {
+      if (labels[src + x] !== LABEL.lung) continue;
+      if (denoised[o + y * bw + x]! < level) { holes[o + y * bw + x] = 1; continue; }
+      if (!fine || hu[src + x]! >= level) continue;
+      let below = 0;
+      for (let dy = -1; dy <= 1; dy++) {
+        const yy = gy + dy;
+        if (yy < 0 || yy >= h) continue;
+        for (let dx = -1; dx <= 1; dx++) {
+          const xx = box.x0 + x + dx;
+          if (xx >= 0 && xx < w && hu[base + yy * w + xx]! < level) below++;
+        }
+      }
+      if (below >= 5) holes[o + y * bw + x] = 1;
+    }
+  }
+}
 
 /**
  * @param holes - 1 where a lung voxel of the box is an air hole; rewritten in place to HOLE values.

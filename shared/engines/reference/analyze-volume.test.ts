@@ -58,12 +58,18 @@ describe('analyzeVolume on the legacy phantom', () => {
     const a = await run('uip', 33);
     const volume = await assembleVolume(a.dir);
     const oneMap = new Uint8Array(volume.hu.length), threeMap = new Uint8Array(volume.hu.length);
-    const one = await analyzeVolume(volume, { threads: 1, classMap: oneMap });
+    const stages: string[] = [];
+    const one = await analyzeVolume(volume, { threads: 1, classMap: oneMap, onStage: (s) => stages.push(s) });
     const three = await analyzeVolume(volume, { threads: 3, classMap: threeMap });
     expect(one).toEqual(a.result);
     expect(JSON.stringify(three)).toBe(JSON.stringify(one));
     expect(oneMap.some((c) => c === 4)).toBe(true); // the map was written (honeycombing = class 3, stored + 1)
     expect(Buffer.compare(threeMap, oneMap)).toBe(0);
+    // `ildflow analyze --profile` times these: each stage once, in the order it runs.
+    expect(stages).toEqual([
+      'outside air and body', 'scan physics', 'lungs: candidate air components', 'lungs: cysts and dense lung', 'lungs: airways',
+      'lungs: closing and surface', 'denoise', 'parenchyma, air holes and their shapes', 'classify',
+    ]);
     expect(a.result.classification.rationale.join(' ')).toMatch(/honeycombing: \d+(\.\d)?% of lung, \d+% subpleural/);
     expect(a.result.keyImages.find((k) => k.zone === 'lower')!.reason).toMatch(/most fibrosis in the lower zone/);
   });

@@ -6,7 +6,7 @@
 import type { Volume } from '../../volume/assemble-volume.js';
 import { LABEL } from './body.js';
 import { emptySliceStats, type SliceStats } from './classify.js';
-import { classifyHoles } from './air-holes.js';
+import { classifyHoles, type HoleInput } from './air-holes.js';
 import { denoiseOutput, type Box3 } from './denoise.js';
 import { segmentLungs } from './lung-mask.js';
 import { zDistances } from './pleural-distance.js';
@@ -31,7 +31,11 @@ export type AnalyzeOptions = {
   classMap?: Uint8Array;
   /** Threads to classify on (ILDFLOW_ENGINE_THREADS; 0 or absent = every core). Same result on any. */
   threads?: number;
+  /** Called as each stage ends, with its name (`ildflow analyze --profile` times them). */
+  onStage?: StageHook;
 };
+
+export type StageHook = (stage: string) => void;
 
 /** Analyses a HU volume. Deterministic; the caller adds timings. */
 export async function analyzeVolume(volume: Volume, opts: AnalyzeOptions = {}): Promise<AnalysisResult> {
@@ -40,21 +44,23 @@ export async function analyzeVolume(volume: Volume, opts: AnalyzeOptions = {}): 
   // a caller's class map that is not is written through a shared copy).
   const classMap = opts.classMap && asShared(opts.classMap);
   try {
-    return await analyzeWith({ ...volume, hu: asShared(volume.hu) }, pool, classMap);
+    return await analyzeWith({ ...volume, hu: asShared(volume.hu) }, pool, classMap, opts.onStage ?? (() => {}));
   } finally {
     await pool.close();
     if (classMap && classMap !== opts.classMap) opts.classMap!.set(classMap);
   }
 }
 
-async function analyzeWith(volume: Volume, pool: SlicePool, classMap: Uint8Array | undefined): Promise<AnalysisResult> {
+async function analyzeWith(volume: Volume, pool: SlicePool, classMap: Uint8Array | undefined, stage: StageHook): Promise<AnalysisResult> {
   const { width: w, height: h, depth: d, hu } = volume;
   const n = w * h;
   const labels = sharedArray(Uint8Array, n * d);
   await pool.run('outside', { hu, labels, w, h }, slabCuts(0, d - 1, pool.parts));
+  stage('outside air and body');
   const physics = measureScan(volume, labels);
+  stage('scan physics');
   const p0 = parenchymaEstimate(volume, labels, (physics.airHu + physics.tissueHu) / 2);
-  const mask = await segmentLungs(volume, labels, lungThreshold(p0, physics.tissueHu), holeThreshold(physics.airHu, p0), physics.tissueHu, physics.psfSigmaMm, physics.noiseSdHu, pool);
+  const mask = await segmentLungs(volume, labels, lungThreshold(p0, physics.tissueHu), holeThreshold(physics.airHu, p0), physics.tissueHu, physics.psfSigmaMm, physics.noiseSdHu, pool, stage);
   if (mask.lungVoxels === 0) return summarize({ volume, stats: [], histogram: new Float64Array(65536), mask, physics, parenchymaHu: p0, tubeVoxels: 0, cystDiameterMm: 0 });
 
   const box: Box3 = {
@@ -63,13 +69,16 @@ async function analyzeWith(volume: Volume, pool: SlicePool, classMap: Uint8Array
   };
   const denoised = denoiseOutput(box);
   await pool.run('denoise', { hu, labels, w, h, box, r: physics.denoise.radiusXY, rz: physics.denoise.radiusZ, out: denoised }, slabCuts(box.z0, box.z1, pool.parts));
+  stage('denoise');
   const parenchyma = parenchymaProfile(denoised, labels, w, h, box, volume.pixelSpacingMm[1]);
   const pMid = parenchyma[Math.round((box.y0 + box.y1) / 2)]!;
   const t = deriveThresholds(physics, pMid);
-  const holes = markHoles(volume, labels, box, denoised, parenchyma, physics);
+  const holes = sharedArray(Uint8Array, denoised.length);
+  await pool.run('holes', holeInput(volume, labels, box, denoised, parenchyma, physics, holes), slabCuts(box.z0, box.z1, pool.parts));
   const spacing = [volume.pixelSpacingMm[0], volume.pixelSpacingMm[1], volume.sliceSpacingMm] as const;
   const { tubeVoxels, cystDiameterMm } = classifyHoles(holes, box, spacing);
   const zDist = zDistances(labels, w, h, d, box);
+  stage('parenchyma, air holes and their shapes');
   const input = { hu, labels, w, h, box, denoised, holes, zDist, spacing, parenchyma, psfSigmaMm: physics.psfSigmaMm, denoiseRadiusMm: physics.denoise.radiusXY * volume.pixelSpacingMm[0],
     denoiseRadiusPx: physics.denoise.radiusXY, denoiseRadiusZ: physics.denoise.radiusZ,
     fineRadiusPx: physics.fineRadiusPx, fineNoiseHu: physics.fineNoiseHu, edgeUndershoot: physics.edgeUndershoot, t,
@@ -81,6 +90,7 @@ async function analyzeWith(volume: Volume, pool: SlicePool, classMap: Uint8Array
     if (b[2]! >= 0) area[z] = (b[2]! - b[0]! + 1) * (b[3]! - b[1]! + 1);
   }
   const slabs = await pool.run('classify', { ...input, classMap }, slabCuts(box.z0, box.z1, pool.parts, area));
+  stage('classify');
   const stats: SliceStats[] = [];
   for (let z = 0; z < box.z0; z++) stats.push(emptySliceStats());
   const histogram = new Float64Array(65536);
@@ -93,44 +103,19 @@ async function analyzeWith(volume: Volume, pool: SlicePool, classMap: Uint8Array
 }
 
 /**
- * Air holes (1) in the box: lung voxels whose denoised density is below half-way between air and
- * parenchyma. When the noise is low enough for single voxels to be thresholded (the half-way margin is
- * at least 1.5 noise SDs, so a false 3 × 3 majority is rarer than 1 in 5,000), a 3 × 3 majority of raw voxels below that level also counts, so cysts a few
- * voxels across are not erased by the denoising box.
+ * What the air-hole stage needs (air-holes.ts): the level per image row is half-way between air and the
+ * row's parenchyma, and never within the noise margin of parenchyma either — at low dose the half-way
+ * level is closer to parenchyma than the denoised noise allows, and noise alone would make "holes"
+ * (emphysema). Single voxels count too when the half-way margin is at least 1.5 noise SDs (a false 3 × 3
+ * majority is then rarer than 1 in 5,000).
  */
-function markHoles(volume: Volume, labels: Uint8Array, box: Box3, denoised: Int16Array, parenchyma: Float32Array, physics: ScanPhysics): Uint8Array {
-  const { width: w, height: h, hu } = volume;
-  const n = w * h;
-  const bw = box.x1 - box.x0 + 1, bh = box.y1 - box.y0 + 1, bn = bw * bh;
-  const holes = sharedArray(Uint8Array, denoised.length);
-  const margin = (parenchyma[Math.round((box.y0 + box.y1) / 2)]! - physics.airHu) / 2;
-  const fine = margin >= MAJORITY_NOISE_MARGIN * physics.noiseSdHu;
-  for (let z = box.z0; z <= box.z1; z++) {
-    const base = z * n, o = (z - box.z0) * bn;
-    for (let y = 0; y < bh; y++) {
-      const gy = box.y0 + y;
-      // Never within the noise margin of parenchyma either: at low dose the half-way level is closer to
-      // parenchyma than the denoised noise allows, and noise alone would make "holes" (emphysema).
-      const level = Math.min(holeThreshold(physics.airHu, parenchyma[gy]!), parenchyma[gy]! - K.noiseMargin * physics.denoisedNoiseSdHu);
-      const src = base + gy * w + box.x0;
-      for (let x = 0; x < bw; x++) {
-        if (labels[src + x] !== LABEL.lung) continue;
-        if (denoised[o + y * bw + x]! < level) { holes[o + y * bw + x] = 1; continue; }
-        if (!fine || hu[src + x]! >= level) continue;
-        let below = 0;
-        for (let dy = -1; dy <= 1; dy++) {
-          const yy = gy + dy;
-          if (yy < 0 || yy >= h) continue;
-          for (let dx = -1; dx <= 1; dx++) {
-            const xx = box.x0 + x + dx;
-            if (xx >= 0 && xx < w && hu[base + yy * w + xx]! < level) below++;
-          }
-        }
-        if (below >= 5) holes[o + y * bw + x] = 1;
-      }
-    }
+function holeInput(volume: Volume, labels: Uint8Array, box: Box3, denoised: Int16Array, parenchyma: Float32Array, physics: ScanPhysics, holes: Uint8Array): HoleInput {
+  const levels = new Float64Array(volume.height);
+  for (let y = box.y0; y <= box.y1; y++) {
+    levels[y] = Math.min(holeThreshold(physics.airHu, parenchyma[y]!), parenchyma[y]! - K.noiseMargin * physics.denoisedNoiseSdHu);
   }
-  return holes;
+  const margin = (parenchyma[Math.round((box.y0 + box.y1) / 2)]! - physics.airHu) / 2;
+  return { hu: volume.hu, labels, w: volume.width, h: volume.height, box, denoised, levels, fine: margin >= MAJORITY_NOISE_MARGIN * physics.noiseSdHu, holes };
 }
 
 /** First estimate of parenchyma HU: the mode of body voxels below the air–tissue half-way level. */

@@ -6,10 +6,11 @@
  */
 import { LABEL } from './body.js';
 import { HOLE } from './air-holes.js';
-import { boxMeanScratch, boxMeanSlice, type Box3 } from './denoise.js';
+import { boxMeanScratch, boxMeanSlice, type Box3, type DenoisedLungs } from './denoise.js';
 import { TEXTURE_RADIUS } from './scan-physics.js';
 import { distanceScratch, sliceDistances, type DistanceScratch } from './pleural-distance.js';
 import { dilateSquare, erodeSquare, squareScratch } from './square-morphology.js';
+import { Q, QUANTITIES, windowSums, type Window } from './window-sums.js';
 import { HONEYCOMB_MAX_DEPTH_MM, K, PSF_REFERENCE_MM, TRACTION_MAX_DEPTH_MM, VESSEL_MIN_DIAMETER_MM, WINDOW_MM, type Thresholds } from './thresholds.js';
 
 /** Development hook (features of each textured voxel); unset in production. */
@@ -45,13 +46,7 @@ export type SliceStats = {
   rightFibrosis: number;
 };
 
-export type SliceInput = Readonly<{
-  hu: Int16Array;
-  labels: Uint8Array;
-  w: number;
-  h: number;
-  box: Box3;
-  denoised: Int16Array;
+export type SliceInput = DenoisedLungs & Readonly<{
   holes: Uint8Array;
   zDist: Uint8Array;
   spacing: readonly [number, number, number];
@@ -74,23 +69,22 @@ export type Classifier = { classify(z: number, classMap?: Uint8Array): SliceStat
 export function createClassifier(inp: SliceInput): Classifier {
   const { box, w, h } = inp;
   const bw = box.x1 - box.x0 + 1, bh = box.y1 - box.y0 + 1, bn = bw * bh;
-  const SW = bw + 1, satN = SW * (bh + 1);
-  const I = () => new Int32Array(satN), F = () => new Float64Array(satN);
-  const sat = { cnt: I(), dense: I(), hole: I(), dark: I(), nonHole: I(), elevated: I(), sNH: F(), sHole: F(), sAll: F(), sTex: F(), fine: F() };
-  // The texture image: the density box itself when it is the texture box, else a ±TEXTURE_RADIUS box
-  // made per slice (scan-physics.ts: a wide box averages reticulation away).
-  const ownTexture = inp.denoiseRadiusPx > TEXTURE_RADIUS;
-  const texture = new Int16Array(ownTexture ? bn : 0);
-  const textureScratch = ownTexture ? boxMeanScratch(box) : null;
-  const meanSat = ownTexture ? sat.sTex : sat.sAll;
-  const depth = new Float32Array(bn);
-  const scratch: DistanceScratch = distanceScratch(bw, bh);
   const [sx, sy, sz] = inp.spacing;
   const ps = (sx + sy) / 2;
   const rT = Math.max(1, Math.round(WINDOW_MM.texture / ps));
   const rF = inp.fineRadiusPx;
   const rC = Math.max(rT, Math.round(WINDOW_MM.consolidation / ps));
   const rH = Math.max(rT, Math.round(WINDOW_MM.honeycomb / ps));
+  // The texture image: the density box itself when it is the texture box, else a ±TEXTURE_RADIUS box
+  // made per slice (scan-physics.ts: a wide box averages reticulation away).
+  const ownTexture = inp.denoiseRadiusPx > TEXTURE_RADIUS;
+  const texture = new Int16Array(ownTexture ? bn : 0);
+  const textureScratch = ownTexture ? boxMeanScratch(box) : null;
+  const sat = windowSums(bw, bh, Math.max(rT, rF, rC, rH));
+  const meanField = ownTexture ? Q.sTex : Q.sAll;
+  const [winT, winF, winC, winH] = [rT, rF, rC, rH].map((r) => sat.window(r)) as [Window, Window, Window, Window];
+  const depth = new Float32Array(bn);
+  const scratch: DistanceScratch = distanceScratch(bw, bh);
   const histogram = new Float64Array(65536);
   const columns = new Int32Array(bw);
   const dense = new Float32Array(bh), contrast = new Float32Array(bh), ggo = new Float32Array(bh), elevated = new Float32Array(bh), darker = new Float32Array(bh), bright = new Float32Array(bh);
@@ -117,76 +111,84 @@ export function createClassifier(inp: SliceInput): Classifier {
   // core; a band of fibrotic lung (−450…−300 HU) is not bright.
   const coreR = Math.max(1, Math.round(VESSEL_MIN_DIAMETER_MM / 2 / ps));
   const reachR = coreR + Math.max(1, Math.round((2 * inp.psfSigmaMm + inp.denoiseRadiusMm) / ps));
-  const vessel = new Uint8Array(bn), core = new Uint8Array(bn), brightMask = new Uint8Array(bn);
+  const vessel = new Uint8Array(bn), core = new Uint8Array(bn), brightMask = new Uint8Array(bn), lung = new Uint8Array(bn);
   const morph = squareScratch(bw, bh);
-
-  const rect = (a: Int32Array | Float64Array, x: number, y: number, r: number): number => {
-    const xa = Math.max(0, x - r), xb = Math.min(bw, x + r + 1), ya = Math.max(0, y - r), yb = Math.min(bh, y + r + 1);
-    return a[yb * SW + xb]! - a[ya * SW + xb]! - a[yb * SW + xa]! + a[ya * SW + xa]!;
-  };
 
   function classify(z: number, classMap?: Uint8Array): SliceStats {
     const st = emptySliceStats();
     const zi = z - box.z0;
     const base = z * w * h, o = zi * bn;
-    const lungAt = (x: number, y: number): boolean => inp.labels[base + (box.y0 + y) * w + box.x0 + x] === LABEL.lung;
+    // This slice's box as flat arrays indexed like the box (i = y · bw + x): which voxels are lung, their
+    // denoised density and their air-hole class.
+    for (let y = 0; y < bh; y++) {
+      const src = base + (box.y0 + y) * w + box.x0;
+      for (let x = 0; x < bw; x++) lung[y * bw + x] = inp.labels[src + x] === LABEL.lung ? 1 : 0;
+    }
+    const density = inp.denoised.subarray(o, o + bn), hs = inp.holes.subarray(o, o + bn);
     // vessel mask of this slice: bright voxels, opened to their thick cores, dilated by the halo
     for (let y = 0; y < bh; y++) {
       for (let x = 0; x < bw; x++) {
         const i = y * bw + x;
-        brightMask[i] = lungAt(x, y) && inp.holes[o + i] === HOLE.none && inp.denoised[o + i]! > bright[y]! ? 1 : 0;
+        brightMask[i] = lung[i] && hs[i] === HOLE.none && density[i]! > bright[y]! ? 1 : 0;
       }
     }
     erodeSquare(brightMask, bw, bh, coreR, morph, core);
     dilateSquare(core, bw, bh, reachR, morph, vessel);
     let any = false;
-    const tex = ownTexture ? texture : inp.denoised.subarray(o, o + bn);
+    const tex = ownTexture ? texture : density;
     if (ownTexture) boxMeanSlice(inp.hu, inp.labels, w, h, box, TEXTURE_RADIUS, inp.denoiseRadiusZ, z, texture, textureScratch!);
-    // Summed-area tables over lung voxels.
-    for (const a of Object.values(sat)) a.fill(0, 0, SW);
-    for (let y = 0; y < bh; y++) {
+    // Summed-area tables over lung voxels (window-sums.ts). The pad's first rows and columns stay zero.
+    const { S, pad, rows, cols } = sat;
+    const stride = cols * QUANTITIES;
+    for (let Y = pad + 1; Y < rows; Y++) {
+      const y = Y - 1 - pad;
+      const inBox = y < bh;
       let c = 0, dn = 0, ho = 0, dk = 0, nh = 0, el = 0, sNH = 0, sHo = 0, sAll = 0, sTx = 0;
-      const row = (y + 1) * SW;
-      for (const a of Object.values(sat)) a[row] = 0;
-      for (let x = 0; x < bw; x++) {
+      for (let X = pad + 1, t = Y * stride + X * QUANTITIES; X < cols; X++, t += QUANTITIES) {
+        const x = X - 1 - pad;
         const i = y * bw + x;
-        if (lungAt(x, y)) {
+        if (inBox && x < bw && lung[i]) {
           any = true;
-          const v = inp.denoised[o + i]!;
+          const v = density[i]!;
           c++; sAll += v;
           if (ownTexture) sTx += tex[i]!;
           // Airway lumen (a tube) is not cyst air, even inside fibrosis.
-          if (inp.holes[o + i] === HOLE.round || (inp.holes[o + i] === HOLE.none && v < darker[y]!)) dk++;
-          if (inp.holes[o + i] !== HOLE.none) { ho++; sHo += v; }
+          const hl = hs[i]!;
+          if (hl === HOLE.round || (hl === HOLE.none && v < darker[y]!)) dk++;
+          if (hl !== HOLE.none) { ho++; sHo += v; }
           else if (!vessel[i]) {
             nh++; sNH += v;
             if (v > dense[y]!) dn++;
             if (v > elevated[y]!) el++;
           }
         }
-        const t = row + x + 1, u = t - SW;
-        sat.cnt[t] = sat.cnt[u]! + c; sat.dense[t] = sat.dense[u]! + dn; sat.hole[t] = sat.hole[u]! + ho; sat.dark[t] = sat.dark[u]! + dk; sat.nonHole[t] = sat.nonHole[u]! + nh;
-        sat.elevated[t] = sat.elevated[u]! + el; sat.sNH[t] = sat.sNH[u]! + sNH; sat.sHole[t] = sat.sHole[u]! + sHo; sat.sAll[t] = sat.sAll[u]! + sAll;
-        if (ownTexture) sat.sTex[t] = sat.sTex[u]! + sTx;
+        const u = t - stride;
+        S[t + Q.cnt] = S[u + Q.cnt]! + c; S[t + Q.dense] = S[u + Q.dense]! + dn; S[t + Q.hole] = S[u + Q.hole]! + ho;
+        S[t + Q.dark] = S[u + Q.dark]! + dk; S[t + Q.nonHole] = S[u + Q.nonHole]! + nh; S[t + Q.elevated] = S[u + Q.elevated]! + el;
+        S[t + Q.sNH] = S[u + Q.sNH]! + sNH; S[t + Q.sHole] = S[u + Q.sHole]! + sHo; S[t + Q.sAll] = S[u + Q.sAll]! + sAll;
+        S[t + Q.sTex] = S[u + Q.sTex]! + sTx;
       }
     }
     if (!any) return st;
     // Fine-scale texture: squared departure of non-hole voxels from their neighbourhood mean (radius rF).
     // A step between two smooth regions contributes only near the step, a thick vessel only at its
     // surface; fine lines contribute throughout.
-    sat.fine.fill(0, 0, SW);
-    for (let y = 0; y < bh; y++) {
+    for (let Y = pad + 1; Y < rows; Y++) {
+      const y = Y - 1 - pad;
+      const inBox = y < bh;
       let e = 0;
-      const row = (y + 1) * SW;
-      sat.fine[row] = 0;
-      for (let x = 0; x < bw; x++) {
+      for (let X = pad + 1, t = Y * stride + X * QUANTITIES; X < cols; X++, t += QUANTITIES) {
+        const x = X - 1 - pad;
         const i = y * bw + x;
-        if (lungAt(x, y) && inp.holes[o + i] === HOLE.none && !vessel[i]) {
-          const v = tex[i]!;
-          const mean = rect(meanSat, x, y, rF) / rect(sat.cnt, x, y, rF);
-          e += (v - mean) * (v - mean);
+        if (inBox && x < bw && lung[i]) {
+          if (hs[i] === HOLE.none && !vessel[i]) {
+            const v = tex[i]!;
+            const cell = t - stride - QUANTITIES; // the window centred on (x, y)
+            const mean = winF(cell, meanField) / winF(cell, Q.cnt);
+            e += (v - mean) * (v - mean);
+          }
         }
-        sat.fine[row + x + 1] = sat.fine[row + x + 1 - SW]! + e;
+        S[t + Q.fine] = S[t - stride + Q.fine]! + e;
       }
     }
     sliceDistances(inp.zDist, bw, bh, zi, sx, sy, sz, scratch, depth);
@@ -195,25 +197,26 @@ export function createClassifier(inp: SliceInput): Classifier {
     for (let y = 0; y < bh; y++) {
       const P = inp.parenchyma[box.y0 + y]!, C = contrast[y]!;
       for (let x = 0; x < bw; x++) {
-        if (!lungAt(x, y)) continue;
         const i = y * bw + x;
-        const v = inp.denoised[o + i]!;
-        const hl = inp.holes[o + i]!;
+        if (!lung[i]) continue;
+        const v = density[i]!;
+        const hl = hs[i]!;
         const dmm = depth[i]! - half;
         let c: number = CLASS.normal;
-        const nh = rect(sat.nonHole, x, y, rT);
-        const rise = nh > 0 ? rect(sat.sNH, x, y, rT) / nh - P : 0;
-        if (v > P + K.consolidation * C && rect(sat.dense, x, y, rC) >= K.consolidationFill * rect(sat.cnt, x, y, rC)) {
+        const cell = sat.cell(x, y);
+        const nh = winT(cell, Q.nonHole);
+        const rise = nh > 0 ? winT(cell, Q.sNH) / nh - P : 0;
+        if (v > P + K.consolidation * C && winC(cell, Q.dense) >= K.consolidationFill * winC(cell, Q.cnt)) {
           c = CLASS.consolidation;
-        } else if (dmm <= HONEYCOMB_MAX_DEPTH_MM && isHoneycomb(x, y, P, C)) {
+        } else if (dmm <= HONEYCOMB_MAX_DEPTH_MM && isHoneycomb(cell, P, C)) {
           c = CLASS.honeycombing;
         } else if (hl === HOLE.round || (hl === HOLE.none && v < inp.t.emphysema)) {
           c = CLASS.emphysema;
         } else if (nh > 0 && !vessel[i]) {
-          const spread = rect(sat.elevated, x, y, rT) / nh;
-          const fine2 = rect(sat.fine, x, y, rT) / nh;
+          const spread = winT(cell, Q.elevated) / nh;
+          const fine2 = winT(cell, Q.fine) / nh;
           const textured = fine2 >= texNoise + (lineAttenuation * K.reticTexture * C) ** 2 && fine2 >= (lineAttenuation * K.reticTextureShare * rise) ** 2;
-          DEBUG?.(base + (box.y0 + y) * w + box.x0 + x, rise / C, spread, Math.sqrt(rect(sat.fine, x, y, rT) / nh) / C, rect(sat.dark, x, y, rH) / rect(sat.cnt, x, y, rH));
+          DEBUG?.(base + (box.y0 + y) * w + box.x0 + x, rise / C, spread, Math.sqrt(fine2) / C, winH(cell, Q.dark) / winH(cell, Q.cnt));
           if (rise >= K.reticMean * C && spread >= K.reticSpread && textured) c = CLASS.reticulation;
           else if (hl === HOLE.none && v >= ggo[y]! && v <= dense[y]! && spread >= K.groundGlassSpread && rise >= ggo[y]! - P) c = CLASS.groundGlass;
         }
@@ -248,11 +251,11 @@ export function createClassifier(inp: SliceInput): Classifier {
      * the excess of hole voxels over air, per voxel (the PSF moves density between the two, never
      * creates it). Emphysema, whose holes have no walls, comes out near zero.
      */
-    function isHoneycomb(x: number, y: number, P: number, C: number): boolean {
-      const cnt = rect(sat.cnt, x, y, rH), holes = rect(sat.hole, x, y, rH);
-      if (rect(sat.dark, x, y, rH) < K.honeycombAir * cnt) return false;
-      const nh = rect(sat.nonHole, x, y, rH);
-      const wall = (rect(sat.sNH, x, y, rH) - nh * P + rect(sat.sHole, x, y, rH) - holes * inp.t.air) / (nh + holes);
+    function isHoneycomb(cell: number, P: number, C: number): boolean {
+      const cnt = winH(cell, Q.cnt), holes = winH(cell, Q.hole);
+      if (winH(cell, Q.dark) < K.honeycombAir * cnt) return false;
+      const nh = winH(cell, Q.nonHole);
+      const wall = (winH(cell, Q.sNH) - nh * P + winH(cell, Q.sHole) - holes * inp.t.air) / (nh + holes);
       return wall >= K.honeycombWall * C;
     }
   }

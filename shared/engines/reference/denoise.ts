@@ -10,6 +10,18 @@ import { sharedArray } from './threads.js';
 
 export type Box3 = { x0: number; y0: number; z0: number; x1: number; y1: number; z1: number };
 
+/** The volume, its labels and the lungs' box with its denoised density: what every stage after the
+ *  denoising reads. */
+export type DenoisedLungs = Readonly<{
+  hu: Int16Array;
+  labels: Uint8Array;
+  w: number;
+  h: number;
+  box: Box3;
+  /** The denoised density of the box (`denoiseOutput` layout). */
+  denoised: Int16Array;
+}>;
+
 export type DenoiseInput = {
   hu: Int16Array;
   labels: Uint8Array;

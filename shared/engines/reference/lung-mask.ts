@@ -7,6 +7,7 @@
  * and main bronchi are tracked and removed; enclosed holes (vessels, dense nodules) are filled per slice.
  */
 import type { Volume } from '../../volume/assemble-volume.js';
+import type { StageHook } from './analyze-volume.js';
 import { LABEL } from './body.js';
 import { floodFromBorder } from './planar.js';
 import { removeCentralAirways } from './airways.js';
@@ -73,7 +74,7 @@ export type LungMask = {
 };
 
 /** Marks candidates (`air`), then lungs (`lung`) and central airways (`airway`) in `labels`. */
-export async function segmentLungs(volume: Volume, labels: Uint8Array, thresholdHu: number, lumenHu: number, tissueHu: number, psfSigmaMm: number, noiseSdHu: number, pool: SlicePool): Promise<LungMask> {
+export async function segmentLungs(volume: Volume, labels: Uint8Array, thresholdHu: number, lumenHu: number, tissueHu: number, psfSigmaMm: number, noiseSdHu: number, pool: SlicePool, stage: StageHook = () => {}): Promise<LungMask> {
   const { width: w, height: h, depth: d, hu } = volume;
   const n = w * h;
   const voxelMl = (volume.pixelSpacingMm[0] * volume.pixelSpacingMm[1] * volume.sliceSpacingMm) / 1000;
@@ -82,8 +83,7 @@ export async function segmentLungs(volume: Volume, labels: Uint8Array, threshold
   // below the dense-lung limit too often (it is under NOISY_MARGIN_SD noise SDs below tissue): the
   // candidates, the growth into dense lung and the surface refinement.
   const noisy = tissueHu - denseLimit < NOISY_MARGIN_SD * noiseSdHu;
-  const at = valueReader(hu, w, h, noisy);
-  for (let i = 0; i < n * d; i++) if (labels[i] === LABEL.tissue && at(i) < thresholdHu) labels[i] = LABEL.air;
+  await pool.run('candidates', { hu, labels, w, h, thresholdHu, noisy }, slabCuts(0, d - 1, pool.parts));
 
   const runs = findRuns(labels, w, h, d, LABEL.air);
   const comps = componentStats(runs, w, h);
@@ -140,16 +140,19 @@ export async function segmentLungs(volume: Volume, labels: Uint8Array, threshold
     }
     return added;
   };
+  stage('lungs: candidate air components');
   let readmittedVoxels = readmitCysts();
   // The partial volume of a surface reaches about 2.5 PSF σ in-plane and a slice thickness along z.
   const edgeXY = Math.max(GROW_EDGE_MM, 2.5 * psfSigmaMm), edgeZ = Math.max(GROW_EDGE_MM, volume.sliceThicknessMm);
   const grownVoxels = growIntoDenseLung(volume, labels, thresholdHu, denseLimit, tissueHu - EDGE_TISSUE_FRACTION * (tissueHu - thresholdHu), edgeXY, edgeZ, noisy);
   readmittedVoxels += readmitCysts();
+  stage('lungs: cysts and dense lung');
   for (let c = 0; c < comps.count; c++) if (readmit[c] === 2 && comps.voxels[c]! * voxelMl >= 1) smallMl += comps.voxels[c]! * voxelMl;
   // Whatever candidate air is left is not lung.
   for (let i = 0; i < n * d; i++) if (labels[i] === LABEL.air) labels[i] = LABEL.tissue;
 
   const airwayVoxels = removeCentralAirways(volume, labels, lumenHu, psfSigmaMm);
+  stage('lungs: airways');
   // Per slice, on every thread: the closing, then the hole filling (each slice reads and writes only itself).
   const closing: CloseFillInput = {
     labels, hu, w, h, r: Math.max(1, Math.round(CLOSING_MM / volume.pixelSpacingMm[0])),
@@ -159,6 +162,7 @@ export async function segmentLungs(volume: Volume, labels: Uint8Array, threshold
     noisy,
   };
   const perSlice = await pool.run('closeAndFill', closing, slabCuts(0, d - 1, pool.parts));
+  stage('lungs: closing and surface');
   const boxes = new Int32Array(4 * d);
   let lungVoxels = 0, z = 0;
   for (const slab of perSlice) {
@@ -468,6 +472,14 @@ function refineSurface(inp: CloseFillInput, base: number, [x0, y0, x1, y1]: [num
 }
 
 /** A voxel's value: itself, or when `noisy` the mean of its 3 × 3 in-plane neighbourhood (clamped). */
+export type CandidateInput = Readonly<{ hu: Int16Array; labels: Uint8Array; w: number; h: number; thresholdHu: number; noisy: boolean }>;
+
+/** Candidate lung air on slice z: body voxels below the lung threshold (through the 3 × 3 mean when noisy). */
+export function markCandidates({ hu, labels, w, h, thresholdHu, noisy }: CandidateInput, z: number): void {
+  const at = valueReader(hu, w, h, noisy);
+  for (let i = z * w * h, end = i + w * h; i < end; i++) if (labels[i] === LABEL.tissue && at(i) < thresholdHu) labels[i] = LABEL.air;
+}
+
 function valueReader(hu: Int16Array, w: number, h: number, noisy: boolean): (j: number) => number {
   if (!noisy) return (j) => hu[j]!;
   const n = w * h;

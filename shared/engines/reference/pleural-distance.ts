@@ -55,15 +55,23 @@ export function distanceScratch(bw: number, bh: number): DistanceScratch {
  * (bw × bh). The pleural surface lies half a voxel closer; callers subtract it.
  */
 export function sliceDistances(zd: Uint8Array, bw: number, bh: number, zIndex: number, sx: number, sy: number, sz: number, s: DistanceScratch, out: Float32Array): void {
-  const bn = bw * bh, o = zIndex * bn;
+  // Each loop is a function of its own: V8 optimises a long-running loop on the stack (OSR) and, in a
+  // function whose later loops have not run yet, throws that code away at the next loop on every call.
+  zSquared(zd, zIndex * bw * bh, bw * bh, sz, s.g);
+  squaredDistance2D(s.g, bw, bh, sx, sy, s);
+  squareRoots(s.g, bw * bh, out);
+}
+
+function zSquared(zd: Uint8Array, o: number, bn: number, sz: number, g: Float64Array): void {
   const BIG = 1e12;
-  const g = s.g;
   for (let i = 0; i < bn; i++) {
     const k = zd[o + i]!;
     g[i] = k >= CAP ? BIG : (k * sz) ** 2;
   }
-  squaredDistance2D(g, bw, bh, sx, sy, s);
-  for (let i = 0; i < bn; i++) out[i] = Math.sqrt(g[i]!);
+}
+
+function squareRoots(g: Float64Array, n: number, out: Float32Array): void {
+  for (let i = 0; i < n; i++) out[i] = Math.sqrt(g[i]!);
 }
 
 /**
@@ -73,30 +81,48 @@ export function sliceDistances(zd: Uint8Array, bw: number, bh: number, zIndex: n
 export function squaredDistance2D(g: Float64Array, bw: number, bh: number, sx: number, sy: number, s: DistanceScratch): void {
   for (let x = 0; x < bw; x++) {
     for (let y = 0; y < bh; y++) s.f[y] = g[y * bw + x]!;
-    envelope(s, bh, sy);
+    lineTransform(s, bh, sy);
     for (let y = 0; y < bh; y++) g[y * bw + x] = s.d[y]!;
   }
   for (let y = 0; y < bh; y++) {
     const row = y * bw;
     for (let x = 0; x < bw; x++) s.f[x] = g[row + x]!;
-    envelope(s, bw, sx);
+    lineTransform(s, bw, sx);
     for (let x = 0; x < bw; x++) g[row + x] = s.d[x]!;
   }
 }
 
-/** 1D squared distance transform of s.f[0..n) with sample spacing `step`, into s.d. */
-function envelope(s: DistanceScratch, n: number, step: number): void {
+/**
+ * 1D squared distance transform of s.f[0..n) into s.d, one run between features at a time. The features
+ * (f = 0) split the line: beyond the nearest feature on either side, every sample is farther than that
+ * feature, so each run's answer needs only the run and its two bounding features — the work follows the
+ * lung, not the box (after the y pass, too, the zeros are exactly the non-lung voxels).
+ */
+function lineTransform(s: DistanceScratch, n: number, step: number): void {
+  const { f, d } = s;
+  let q = 0;
+  while (q < n) {
+    if (f[q] === 0) { d[q++] = 0; continue; }
+    const a = q;
+    while (q < n && f[q] !== 0) q++;
+    envelope(s, a > 0 ? a - 1 : a, q < n ? q : q - 1, step);
+  }
+}
+
+/** The lower envelope of the parabolas of s.f[lo..hi] with sample spacing `step`, into s.d[lo..hi]. */
+function envelope(s: DistanceScratch, lo: number, hi: number, step: number): void {
   const { f, d, v, zk } = s;
   const s2 = step * step;
+  const n = hi - lo + 1;
   let k = 0;
   v[0] = 0; zk[0] = -Infinity; zk[1] = Infinity;
   for (let q = 1; q < n; q++) {
     let p = v[k]!;
-    let sq = (f[q]! + s2 * q * q - (f[p]! + s2 * p * p)) / (2 * s2 * (q - p));
+    let sq = (f[lo + q]! + s2 * q * q - (f[lo + p]! + s2 * p * p)) / (2 * s2 * (q - p));
     while (sq <= zk[k]!) {
       k--;
       p = v[k]!;
-      sq = (f[q]! + s2 * q * q - (f[p]! + s2 * p * p)) / (2 * s2 * (q - p));
+      sq = (f[lo + q]! + s2 * q * q - (f[lo + p]! + s2 * p * p)) / (2 * s2 * (q - p));
     }
     k++;
     v[k] = q; zk[k] = sq; zk[k + 1] = Infinity;
@@ -105,6 +131,6 @@ function envelope(s: DistanceScratch, n: number, step: number): void {
   for (let q = 0; q < n; q++) {
     while (zk[k + 1]! < q) k++;
     const p = v[k]!;
-    d[q] = s2 * (q - p) * (q - p) + f[p]!;
+    d[lo + q] = s2 * (q - p) * (q - p) + f[lo + p]!;
   }
 }

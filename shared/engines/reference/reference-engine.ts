@@ -9,12 +9,12 @@ import { AppError, EngineFailed, InvalidDicom, NotEligible } from '../../errors.
 import { EngineResult, type EngineInput, type IldEngine } from '../contract.js';
 import { assembleVolume } from '../../volume/assemble-volume.js';
 import { checkRequirements } from '../requirements.js';
-import { analyzeVolume } from './analyze-volume.js';
+import { analyzeVolume, type StageHook } from './analyze-volume.js';
 import { REFERENCE_DESCRIPTOR } from './descriptor.js';
 import { startSiblingThread } from './threads.js';
 
 export type SeriesIds = Partial<Pick<EngineInput, 'studyInstanceUid' | 'seriesInstanceUid'>>;
-export type AnalyzeDirOptions = { threads?: number; now?: () => Date };
+export type AnalyzeDirOptions = { threads?: number; now?: () => Date; onStage?: StageHook };
 export type ReferenceEngineOptions = {
   /** Threads per analysis (ILDFLOW_ENGINE_THREADS; 0 = every core). */
   threads?: number;
@@ -29,6 +29,7 @@ export async function analyzeSeriesDir(dir: string, ids: SeriesIds = {}, opts: A
   const now = opts.now ?? (() => new Date());
   const started = now();
   const volume = await assembleVolume(dir);
+  opts.onStage?.('read and assemble the series');
   const s = volume.summary;
   if (ids.seriesInstanceUid && ids.seriesInstanceUid !== s.seriesInstanceUid) {
     throw new InvalidDicom('the folder holds a different series than the one requested');
@@ -38,7 +39,7 @@ export async function analyzeSeriesDir(dir: string, ids: SeriesIds = {}, opts: A
   }
   const reasons = checkRequirements(s, REFERENCE_DESCRIPTOR.requirements);
   if (reasons.length) throw new NotEligible(reasons);
-  const analysis = await analyzeVolume(volume, { threads: opts.threads });
+  const analysis = await analyzeVolume(volume, { threads: opts.threads, onStage: opts.onStage });
   const finished = now();
   return EngineResult.parse({
     ...analysis,

@@ -126,20 +126,24 @@ function tissueWindows(volume: Volume, labels: Uint8Array, slices: readonly numb
   const R = WINDOW_RADIUS;
   const boxed = Array.from({ length: MAX_DENOISE_RADIUS }, () => new Float32Array(n));
   const local = Array.from({ length: MAX_DENOISE_RADIUS }, () => new Float32Array(n));
-  const zsum = new Float32Array(n);
+  const zsum = new Float32Array(n), tmp = new Float32Array(n);
   for (const z of slices) {
     const base = z * n;
+    // Windows lie in the body, so the filters run over the body's rectangle only, grown by their reach
+    // (a box of radius r, then the fine neighbourhood rF around it) so no window sees the rectangle's edge.
+    const rect = bodyRect(labels, base, w, h, MAX_DENOISE_RADIUS + rF + 1);
+    if (!rect) continue;
     // z-averaged slice for the denoised estimates
-    zsum.fill(0);
     let nz = 0;
+    for (let y = rect.y0; y <= rect.y1; y++) zsum.fill(0, y * w + rect.x0, y * w + rect.x1 + 1);
     for (let k = Math.max(0, z - radiusZ); k <= Math.min(d - 1, z + radiusZ); k++, nz++) {
       const b = k * n;
-      for (let i = 0; i < n; i++) zsum[i]! += hu[b + i]!;
+      for (let y = rect.y0; y <= rect.y1; y++) for (let i = y * w + rect.x0; i <= y * w + rect.x1; i++) zsum[i]! += hu[b + i]!;
     }
-    for (let i = 0; i < n; i++) zsum[i]! /= nz;
+    for (let y = rect.y0; y <= rect.y1; y++) for (let i = y * w + rect.x0; i <= y * w + rect.x1; i++) zsum[i]! /= nz;
     for (let r = 1; r <= MAX_DENOISE_RADIUS; r++) {
-      boxMean(zsum, w, h, r, boxed[r - 1]!);
-      boxMean(boxed[r - 1]!, w, h, rF, local[r - 1]!);
+      boxMean(zsum, w, rect, r, tmp, boxed[r - 1]!);
+      boxMean(boxed[r - 1]!, w, rect, rF, tmp, local[r - 1]!);
     }
     const step = Math.max(2, R);
     for (let y = R + MAX_DENOISE_RADIUS; y < h - R - MAX_DENOISE_RADIUS; y += step) {
@@ -176,28 +180,52 @@ function tissueWindows(volume: Volume, labels: Uint8Array, slices: readonly numb
   return out;
 }
 
-/** Mean over a (2r+1)² square (clipped at the image edge), separable running sums. */
-function boxMean(src: Float32Array, w: number, h: number, r: number, out: Float32Array): void {
-  const tmp = new Float32Array(w * h);
-  for (let y = 0; y < h; y++) {
+/** A rectangle of the image, inclusive. */
+type Rect = { x0: number; y0: number; x1: number; y1: number };
+
+/**
+ * Mean over a (2r+1)² square clipped at the rectangle's edge, for the pixels of `rect` (others untouched),
+ * by separable running sums. The sums are exact (the inputs are means of a few integers), so where the
+ * square stays inside the rectangle the result does not depend on where the rectangle starts.
+ */
+function boxMean(src: Float32Array, w: number, rect: Rect, r: number, tmp: Float32Array, out: Float32Array): void {
+  const { x0, y0, x1, y1 } = rect;
+  for (let y = y0; y <= y1; y++) {
     const o = y * w;
     let s = 0;
-    for (let x = 0; x < Math.min(r, w); x++) s += src[o + x]!;
-    for (let x = 0; x < w; x++) {
-      if (x + r < w) s += src[o + x + r]!;
-      if (x - r - 1 >= 0) s -= src[o + x - r - 1]!;
-      tmp[o + x] = s / (Math.min(w - 1, x + r) - Math.max(0, x - r) + 1);
+    for (let x = x0; x < Math.min(x0 + r, x1 + 1); x++) s += src[o + x]!;
+    for (let x = x0; x <= x1; x++) {
+      if (x + r <= x1) s += src[o + x + r]!;
+      if (x - r - 1 >= x0) s -= src[o + x - r - 1]!;
+      tmp[o + x] = s / (Math.min(x1, x + r) - Math.max(x0, x - r) + 1);
     }
   }
-  for (let x = 0; x < w; x++) {
+  for (let x = x0; x <= x1; x++) {
     let s = 0;
-    for (let y = 0; y < Math.min(r, h); y++) s += tmp[y * w + x]!;
-    for (let y = 0; y < h; y++) {
-      if (y + r < h) s += tmp[(y + r) * w + x]!;
-      if (y - r - 1 >= 0) s -= tmp[(y - r - 1) * w + x]!;
-      out[y * w + x] = s / (Math.min(h - 1, y + r) - Math.max(0, y - r) + 1);
+    for (let y = y0; y < Math.min(y0 + r, y1 + 1); y++) s += tmp[y * w + x]!;
+    for (let y = y0; y <= y1; y++) {
+      if (y + r <= y1) s += tmp[(y + r) * w + x]!;
+      if (y - r - 1 >= y0) s -= tmp[(y - r - 1) * w + x]!;
+      out[y * w + x] = s / (Math.min(y1, y + r) - Math.max(y0, y - r) + 1);
     }
   }
+}
+
+/** The body's bounding rectangle on one slice, grown by `margin` and kept within the image; null if none. */
+function bodyRect(labels: Uint8Array, base: number, w: number, h: number, margin: number): Rect | null {
+  let x0 = w, y0 = h, x1 = -1, y1 = -1;
+  for (let y = 0; y < h; y++) {
+    const row = base + y * w;
+    for (let x = 0; x < w; x++) {
+      if (labels[row + x] !== LABEL.tissue) continue;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      y1 = y;
+    }
+  }
+  if (x1 < 0) return null;
+  return { x0: Math.max(0, x0 - margin), y0: Math.max(0, y0 - margin), x1: Math.min(w - 1, x1 + margin), y1: Math.min(h - 1, y1 + margin) };
 }
 
 /**

@@ -2,10 +2,11 @@
  * The per-slice stages the slice pool runs on slabs (slice-pool.ts): each reads the shared volume and
  * writes only its own slices' part of a shared output, so any cut into slabs gives the same bytes.
  */
+import { markHolesSlice, type HoleInput } from './air-holes.js';
 import { markOutside } from './body.js';
 import { createClassifier, type SliceInput, type SliceStats } from './classify.js';
 import { denoiseSlab, type DenoiseInput } from './denoise.js';
-import { closeAndFillSlice, closeFillScratch, type CloseFillInput } from './lung-mask.js';
+import { closeAndFillSlice, closeFillScratch, markCandidates, type CandidateInput, type CloseFillInput } from './lung-mask.js';
 
 export type Slab = { stats: SliceStats[]; histogram: Float64Array };
 
@@ -17,6 +18,11 @@ export const SLAB_TASKS = {
     for (let z = z0; z <= z1; z++) markOutside(inp.hu, z * n, inp.w, inp.h, inp.labels, stack);
     return null;
   },
+  /** Candidate lung air, per slice (lung-mask.ts). */
+  candidates(inp: CandidateInput, z0: number, z1: number): null {
+    for (let z = z0; z <= z1; z++) markCandidates(inp, z);
+    return null;
+  },
   /** The lung's closing and hole filling, per slice (lung-mask.ts); lung voxels and box of each slice. */
   closeAndFill(inp: CloseFillInput, z0: number, z1: number): Int32Array {
     const out = new Int32Array(5 * (z1 - z0 + 1));
@@ -26,6 +32,11 @@ export const SLAB_TASKS = {
   },
   denoise(inp: DenoiseInput, z0: number, z1: number): null {
     denoiseSlab(inp, z0, z1);
+    return null;
+  },
+  /** Air holes in the lungs' box, per slice (air-holes.ts). */
+  holes(inp: HoleInput, z0: number, z1: number): null {
+    for (let z = z0; z <= z1; z++) markHolesSlice(inp, z);
     return null;
   },
   /** The six classes (classify.ts): per-slice counts and this slab's histogram. */
