@@ -18,6 +18,8 @@ import { connectRedis, pingConnection, pingRedis } from '../../shared/redis.js';
 import { createCaseStore } from '../../shared/store/case-store.js';
 import { createApp } from '../api/app.js';
 import { startOrthancPoller } from '../api/triggers/orthanc-poller.js';
+import { startOrderListener } from '../ehr/order-listener.js';
+import { orderSettings } from '../../shared/ehr/order-settings.js';
 import { startWorkers } from '../../workers/main.js';
 import { startMetricsServer } from '../../workers/metrics-server.js';
 
@@ -39,6 +41,8 @@ export type Runtime = Readonly<{
   store: ReturnType<typeof createCaseStore>;
   /** Where the API listens, once started. */
   url: string | null;
+  /** Where the HL7 order listener listens (ILDFLOW_HL7_LISTEN, api role), once started. */
+  hl7OrdersUrl: string | null;
   close(): Promise<void>;
 }>;
 
@@ -119,6 +123,14 @@ export async function openRuntime(
     url = typeof addr === 'object' && addr ? `http://${config.ILDFLOW_HOST}:${addr.port}` : null;
     logger.info({ url }, 'api listening');
   }
+  // HL7 orders from the EHR (docs/ehr.md) enter beside the REST API, in the api role.
+  const orderListener =
+    config.ILDFLOW_HL7_LISTEN && opts.roles.includes('api')
+      ? await startOrderListener(
+          { store, pipeline, logger, clock: () => new Date(), settings: orderSettings(config), advisoriesFor: (coverage) => advisoriesFor(coverage, config.payerAdvisories) },
+          { url: config.ILDFLOW_HL7_LISTEN, maxMessageBytes: config.ILDFLOW_HL7_MAX_MESSAGE_BYTES },
+        )
+      : null;
   logger.info({ roles: opts.roles, stages, engine: engine.descriptor.id, source: source.kind }, 'ildflow started');
 
   return {
@@ -126,7 +138,9 @@ export async function openRuntime(
     logger,
     store,
     url,
+    hl7OrdersUrl: orderListener?.url ?? null,
     async close() {
+      await orderListener?.close();
       if (server) {
         server.close();
         server.closeAllConnections();

@@ -93,6 +93,12 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
     return 0; // changing too quickly: find() still derives it, and the next start-up tries again
   }
 
+  /** The case that holds an order id (HL7 ORC-2 or `order.id`), if any. */
+  async function findByOrder(orderId: string): Promise<Case | null> {
+    const id = await redis.get(keys.order(orderId));
+    return id ? find(id) : null;
+  }
+
   async function get(id: string): Promise<Case> {
     const c = await find(id);
     if (!c) throw new CaseNotFound(`no case ${id}`);
@@ -300,6 +306,7 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
   return {
     keys,
     find,
+    findByOrder,
     get,
     create,
     backfillOrderedBy,
