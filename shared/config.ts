@@ -96,6 +96,14 @@ const Env = z
       .optional(),
     /** The largest HL7 order message the listener reads; a longer frame closes the connection. */
     ILDFLOW_HL7_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+    /**
+     * The EHR's results interface: each signed result (and addendum) as an ORU^R01 over MLLP (docs/ehr.md).
+     * Unset: no results are sent.
+     */
+    ILDFLOW_RESULTS_MLLP: z.string().regex(/^mllp:\/\/[^:/]+:\d+$/, 'must be mllp://host:port').optional(),
+    /** MSH-5 / MSH-6 of the ORU^R01 messages. */
+    ILDFLOW_RESULTS_RECEIVING_APPLICATION: z.string().min(1).max(60).default('EHR'),
+    ILDFLOW_RESULTS_RECEIVING_FACILITY: z.string().min(1).max(60).default('EHR'),
     ILDFLOW_BILLING_WEBHOOK_URL: z.string().url().optional(),
     ILDFLOW_BILLING_WEBHOOK_SECRET: z.string().min(16, 'at least 16 characters').optional(),
     ILDFLOW_BILLING_MODE: z.enum(['global', 'split']).default('global'),

@@ -5,6 +5,7 @@
  */
 import type { Server } from 'node:http';
 import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import { createArtifactStore } from '../../shared/artifacts/artifact-store.js';
 import { createUserDirectory, loadUsersFile, type User } from '../../shared/auth/users.js';
 import { advisoriesFor } from '../../shared/billing/payer-advisories.js';
@@ -86,6 +87,17 @@ export async function openRuntime(
       ? await (await import('../../workers/billing/start-delivery.js')).startBillingDelivery({ config, redis, logger })
       : null;
 
+  // Signed results to the EHR (ORU^R01 over MLLP, docs/ehr.md), from the results outbox, beside the report stage.
+  const results =
+    config.ILDFLOW_RESULTS_MLLP && stages.includes(QUEUE.report)
+      ? (await import('../../workers/results/results-output.js')).startResultsDelivery({
+          config,
+          redis,
+          logger,
+          readArtifact: (caseId, name) => readFile(artifacts.artifactPath(caseId, name)),
+        })
+      : null;
+
   // Orthanc's /changes feed resumes cases awaiting their study (docs/pacs.md); runs beside the retrieve stage.
   const orthancPoller =
     config.ILDFLOW_ORTHANC_URL && stages.includes(QUEUE.retrieve)
@@ -146,6 +158,7 @@ export async function openRuntime(
         server.closeAllConnections();
       }
       await delivery?.close();
+      await results?.stop();
       await metricsServer?.close();
       await orthancPoller?.stop();
       await workers?.close(config.ILDFLOW_SHUTDOWN_GRACE_SECONDS * 1000);

@@ -291,6 +291,8 @@ export type Case = {
   review?: Review;
   artifacts: ArtifactRef[];
   billing?: BillingRef;
+  /** The result versions written to the results outbox for the EHR (ORU^R01, docs/ehr.md), by event id. */
+  resultEvents?: string[];
   failure?: Failure;
   /** Why the case is `on_hold`: the study's patient identifiers disagree with the order's (docs/pacs.md). */
   hold?: IdentityHold;

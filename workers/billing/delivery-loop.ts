@@ -12,18 +12,35 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import type { z } from 'zod';
 import { ChargeEvent } from '../../shared/billing/charge-event.js';
 import { nextStep, type DeliveryOutcome, type RetryPolicy } from '../../shared/billing/delivery-policy.js';
 import { DeliveryLockLost, type DeadLetter, type DeliveryStore, type OutboxEntry } from '../../shared/store/delivery-store.js';
 
-export type DeliveryOutput = Readonly<{
-  /** The cursor and lock name: `mllp`, `webhook`. */
+export type DeliveryOutput<E = ChargeEvent> = Readonly<{
+  /** The cursor and lock name: `mllp`, `webhook`, `results-mllp`. */
   name: string;
-  deliver(event: ChargeEvent, signal: AbortSignal): Promise<DeliveryOutcome>;
+  deliver(event: E, signal: AbortSignal): Promise<DeliveryOutcome>;
 }>;
 
-export type DeliveryLoopOptions = Readonly<{
-  output: DeliveryOutput;
+/** What a loop delivers: the schema its outbox entries must match, and what a dead letter says of one. */
+export type OutboxKind<E> = Readonly<{
+  schema: z.ZodType<E>;
+  what: string;
+  summary(e: E): { caseId: string; kind: string; codes: string[] };
+}>;
+
+/** The billing outbox's charges and reversals (the default). */
+export const CHARGE_EVENTS: OutboxKind<ChargeEvent> = {
+  schema: ChargeEvent,
+  what: 'charge event',
+  summary: (e) => ({ caseId: e.caseId, kind: e.kind, codes: e.lines.map((l) => l.code) }),
+};
+
+export type DeliveryLoopOptions<E = ChargeEvent> = Readonly<{
+  output: DeliveryOutput<E>;
+  /** Default: CHARGE_EVENTS. */
+  kind?: OutboxKind<E>;
   store: DeliveryStore;
   logger: Logger;
   policy: RetryPolicy;
@@ -39,8 +56,9 @@ export type DeliveryLoopOptions = Readonly<{
 
 export type DeliveryLoop = Readonly<{ output: string; stop(): Promise<void> }>;
 
-export function startDeliveryLoop(opts: DeliveryLoopOptions): DeliveryLoop {
+export function startDeliveryLoop<E = ChargeEvent>(opts: DeliveryLoopOptions<E>): DeliveryLoop {
   const name = opts.output.name;
+  const kind = (opts.kind ?? CHARGE_EVENTS) as OutboxKind<E>;
   const log = opts.logger.child({ output: name });
   const clock = opts.clock ?? (() => new Date());
   const stopping = new AbortController();
@@ -107,11 +125,11 @@ export function startDeliveryLoop(opts: DeliveryLoopOptions): DeliveryLoop {
 
   /** Delivers one event until it is delivered or dead-lettered (or the loop stops: then it stays next). */
   async function settle(token: string, entry: OutboxEntry, signal: AbortSignal, replay?: DeadLetter): Promise<void> {
-    const parsed = ChargeEvent.safeParse(entry.event);
+    const parsed = kind.schema.safeParse(entry.event);
     let attempts = 0;
     for (;;) {
       let outcome: DeliveryOutcome;
-      if (!parsed.success) outcome = { kind: 'reject', reason: 'the outbox entry is not a valid charge event' };
+      if (!parsed.success) outcome = { kind: 'reject', reason: `the outbox entry is not a valid ${kind.what}` };
       else {
         try {
           outcome = await opts.output.deliver(parsed.data, signal);
@@ -130,15 +148,15 @@ export function startDeliveryLoop(opts: DeliveryLoopOptions): DeliveryLoop {
         return;
       }
       if (step.action === 'dead-letter') {
-        const event = parsed.success ? parsed.data : undefined;
+        const summary = parsed.success ? kind.summary(parsed.data) : undefined;
         const dl: DeadLetter = {
           id: `${name}-${entry.eventId || entry.cursor}`,
           output: name,
           eventId: entry.eventId,
           cursor: entry.cursor,
-          caseId: event?.caseId ?? '',
-          kind: event?.kind ?? 'unknown',
-          codes: event?.lines.map((l) => l.code) ?? [],
+          caseId: summary?.caseId ?? '',
+          kind: summary?.kind ?? 'unknown',
+          codes: summary?.codes ?? [],
           reason: step.reason,
           attempts,
           deadAt: clock().toISOString(),
