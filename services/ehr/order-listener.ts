@@ -40,11 +40,17 @@ export async function startOrderListener(deps: ReceiveOrderDeps, opts: Readonly<
         return;
       }
       for (const frame of frames) {
-        // receiveOrder never throws; the write is skipped when the peer has gone meanwhile.
-        const step = chain.then(async () => {
-          const ack = await receiveOrder(frame, deps);
-          if (!socket.destroyed) socket.write(frameMllp(ack));
-        });
+        // The write is skipped when the peer has gone meanwhile. receiveOrder answers every error with an
+        // ACK; anything else is logged and the connection closed, never left to end the process.
+        const step = chain
+          .then(async () => {
+            const ack = await receiveOrder(frame, deps);
+            if (!socket.destroyed) socket.write(frameMllp(ack));
+          })
+          .catch((err: unknown) => {
+            log.error({ err: err instanceof Error ? err.message : String(err) }, 'hl7 order connection failed');
+            socket.destroy();
+          });
         chain = step;
         inFlight.add(step);
         void step.finally(() => inFlight.delete(step));

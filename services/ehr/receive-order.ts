@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AckCode } from '../../shared/billing/hl7/mllp.js';
-import type { Coverage } from '../../shared/domain/case.js';
+import type { Case, Coverage } from '../../shared/domain/case.js';
 import { orderReplay } from '../../shared/domain/order-replay.js';
 import { buildOrderAck, UNREADABLE, type AckHeader } from '../../shared/ehr/order-ack.js';
 import { header, readHl7, type Hl7Message } from '../../shared/ehr/hl7-message.js';
@@ -83,8 +83,9 @@ async function act(m: Hl7Message, deps: ReceiveOrderDeps): Promise<Outcome> {
       return { code: 'AA', problems: [], caseId: c.id, what: created ? 'created' : 'repeated' };
     }
     case 'cancel': {
-      const c = await deps.store.findByOrder(action.orderId);
-      if (!c || c.orderedBy !== action.source) return { code: 'AE', problems: [{ location: orc2, code: '204', text: 'ORC-2: no order with this placer order number from this sender' }], what: 'unknown-order' };
+      const found = await deps.store.findByOrder(action.orderId);
+      if (!found || found.orderedBy !== action.source) return { code: 'AE', problems: [{ location: orc2, code: '204', text: 'ORC-2: no order with this placer order number from this sender' }], what: 'unknown-order' };
+      const c = await settled(found, deps);
       if (c.status === 'cancelled') return { code: 'AA', problems: [], caseId: c.id, what: 'already-cancelled' };
       const sender = { id: action.source, name: action.source, roles: ['orderer'] as const };
       try {
@@ -96,4 +97,22 @@ async function act(m: Hl7Message, deps: ReceiveOrderDeps): Promise<Outcome> {
       return { code: 'AA', problems: [], caseId: c.id, what: 'cancelled' };
     }
   }
+}
+
+/** How long a CA waits for the retrieve stage to settle the case (found nothing yet: awaiting_study). */
+export const CANCEL_SETTLE_MS = 10_000;
+
+/**
+ * A CA that arrives while the retrieve stage is looking for the study (seconds, when the study is not in the
+ * PACS yet) waits, bounded, for the stage to settle, instead of refusing an order that is about to wait:
+ * the lifecycle cancels a waiting case, never one mid-stage.
+ */
+async function settled(c: Case, deps: ReceiveOrderDeps): Promise<Case> {
+  const deadline = Date.now() + CANCEL_SETTLE_MS;
+  let cur = c;
+  while (cur.status === 'retrieving' && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    cur = (await deps.store.find(c.id)) ?? cur;
+  }
+  return cur;
 }

@@ -6,7 +6,7 @@
  * listener serving. The ACKs are read with hl7-standard, an independent parser.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, TOKENS, waitForStatus, type Harness } from '../helpers/pipeline-harness.js';
+import { startHarness, TOKENS, type Harness } from '../helpers/pipeline-harness.js';
 import { connectMllp, ormMessage } from '../helpers/hl7-orders.js';
 import { parseIndependently as parse } from '../helpers/hl7-standard.js';
 
@@ -76,9 +76,8 @@ describe('HL7 order listener (MLLP, real sockets)', () => {
     const c = await connectMllp(url);
     c.send(ormMessage({ orderId, controlId: 'NW-CA' }));
     expect(parse(await c.nextAck()).get('MSA.1')).toBe('AA');
-    // The folder PACS has no study for it: it waits (a case mid-retrieval answers CA with AE 206, retried).
-    const [placed] = await casesOfOrder(orderId);
-    await waitForStatus(h, placed!.id, ['awaiting_study']);
+    // Sent at once: the retrieve stage may still be looking (the folder PACS has no study for it); the CA
+    // waits for it to settle in awaiting_study, then cancels.
     c.send(ormMessage({ orderId, controlId: 'CA-1', control: 'CA' }));
     expect(parse(await c.nextAck()).get('MSA.1')).toBe('AA');
     const [cancelled] = await casesOfOrder(orderId);
