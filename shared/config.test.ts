@@ -46,6 +46,13 @@ describe('loadConfig', () => {
       const problems = (e as ConfigInvalid).problems.join('\n');
       for (const v of ['ILDFLOW_HL7_LISTEN', 'ILDFLOW_HL7_PAYERS', 'ILDFLOW_HL7_ORDER_CODES']) expect(problems).toContain(v);
     }
+    expect(loadConfig({ ...base, ILDFLOW_RESULTS_MLLP: 'mllp://ehr:6661' }).ILDFLOW_RESULTS_RECEIVING_APPLICATION).toBe('EHR');
+    try {
+      loadConfig({ ...base, ILDFLOW_RESULTS_MLLP: 'http://ehr/results' });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as ConfigInvalid).problems.join('\n')).toContain('ILDFLOW_RESULTS_MLLP');
+    }
   });
 
   it('does not require a PACS for the demo', () => {

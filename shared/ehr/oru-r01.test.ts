@@ -54,7 +54,7 @@ describe('buildOruR01', () => {
   it('gives the same control id on every delivery of one version, another to a correction', () => {
     expect(buildOruR01(e, PDF, { ...opts, now: new Date() }).split('\r')[0]!.split('|')[9]).toBe(oruControlId(e));
     const c = signed();
-    const corrected = { ...c, review: { ...c.review!, addenda: [{ at: '2026-11-28T10:00:00.000Z', by: c.review!.signer, text: 'Compared with the 2024 CT: stable.' }] } };
+    const corrected = { ...c, resultEvents: [e.eventId], review: { ...c.review!, addenda: [{ at: '2026-11-28T10:00:00.000Z', by: c.review!.signer, text: 'Compared with the 2024 CT: stable.' }] } };
     const ce = eventOf(corrected);
     expect(ce.resultStatus).toBe('C');
     expect(oruControlId(ce)).not.toBe(oruControlId(e));
@@ -72,5 +72,7 @@ describe('withResultEvent', () => {
     expect(withResultEvent({ next: addendum, reason: 'a' }, 'addendum').events).toHaveLength(1);
     const neverSent = { ...c, review: addendum.review };
     expect(withResultEvent({ next: neverSent, reason: 'a' }, 'addendum').events).toBeUndefined();
+    // Written only after that addendum, the report the EHR first gets is still final.
+    expect((withResultEvent({ next: neverSent, reason: 'written' }, 'signed').events?.[0]?.event as { resultStatus: string }).resultStatus).toBe('F');
   });
 });

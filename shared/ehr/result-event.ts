@@ -19,7 +19,7 @@ export const ResultEvent = z.object({
   caseId: z.string().min(1),
   /** OBR-25 / OBX-11 (HL7 table 0123 / 0085): F final, C corrected (an addendum). */
   resultStatus: z.enum(['F', 'C']),
-  /** 0: the signed report; n: its n-th addendum. */
+  /** The number of addenda the version includes (0: the signed report as signed). */
   revision: z.number().int().min(0),
   orderId: z.string(),
   accessionNumber: z.string().optional(),
@@ -51,7 +51,7 @@ function reportText(c: Case): string[] {
 
 /**
  * The result event of the case's current version, or null when it has none to send (not signed, no PDF yet).
- * `revision` 0 is the signed report; an addendum's is the number of addenda.
+ * Its revision is the number of addenda; it is `F` when the EHR has no version yet, else `C`.
  */
 export function resultEventOf(c: Case): OutboxEvent | null {
   const r = c.review;
@@ -64,7 +64,8 @@ export function resultEventOf(c: Case): OutboxEvent | null {
     kind: 'result',
     eventId: resultEventId(c, revision),
     caseId: c.id,
-    resultStatus: revision === 0 ? 'F' : 'C',
+    // The first version the EHR gets is final, even when an addendum came before the report was written.
+    resultStatus: c.resultEvents?.length ? 'C' : 'F',
     revision,
     orderId: c.order.id,
     ...(c.source?.accessionNumber ? { accessionNumber: c.source.accessionNumber } : {}),
