@@ -143,7 +143,7 @@ export function startDeliveryLoop<E = ChargeEvent>(opts: DeliveryLoopOptions<E>)
       if (step.action === 'advance') {
         if (replay) await opts.store.replayed(name, token, replay);
         else await opts.store.advance(name, token, entry.cursor, entry.eventId);
-        log.info({ eventId: entry.eventId, replay: Boolean(replay), detail: outcome.kind === 'delivered' ? outcome.detail : undefined }, 'billing event delivered');
+        log.info({ eventId: entry.eventId, replay: Boolean(replay), detail: outcome.kind === 'delivered' ? outcome.detail : undefined }, `${kind.what} delivered`);
         opts.onSettled?.({ eventId: entry.eventId, result: 'delivered', attempts });
         return;
       }
@@ -164,11 +164,11 @@ export function startDeliveryLoop<E = ChargeEvent>(opts: DeliveryLoopOptions<E>)
           replays: replay?.replays ?? 0,
         };
         await opts.store.deadLetter(name, token, dl, replay ? undefined : entry.cursor);
-        log.error({ eventId: entry.eventId, reason: step.reason, attempts }, 'billing event dead-lettered');
+        log.error({ eventId: entry.eventId, reason: step.reason, attempts }, `${kind.what} dead-lettered`);
         opts.onSettled?.({ eventId: entry.eventId, result: 'dead-lettered', attempts });
         return;
       }
-      log.warn({ eventId: entry.eventId, attempts, retryInMs: step.delayMs, reason: outcome.kind === 'retry' ? outcome.reason : '' }, 'billing delivery failed; retrying');
+      log.warn({ eventId: entry.eventId, attempts, retryInMs: step.delayMs, reason: outcome.kind === 'retry' ? outcome.reason : '' }, `${kind.what} delivery failed; retrying`);
       await pause(step.delayMs, signal);
       if (signal.aborted) return;
     }
