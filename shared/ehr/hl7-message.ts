@@ -56,7 +56,10 @@ export function readHl7(frame: Buffer): Readonly<{ ok: true; message: Hl7Message
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(frame);
   } catch {
-    return { ok: false, kind: 'charset', reason: `the message is not valid UTF-8, as MSH-18 "${charsetName || '(none: ASCII)'}" says`, message: first };
+    // No MSH-18 means ASCII, yet many senders send Latin-1 accents without declaring them: read those as
+    // 8859/1. A message that declares UTF-8 (or ASCII) and is not is refused.
+    if (charsetName === '') return { ok: true, message: first };
+    return { ok: false, kind: 'charset', reason: `the message is not valid UTF-8, as MSH-18 "${charsetName}" says`, message: first };
   }
   return { ok: true, message: split(text, 'utf-8', charsetName)! };
 }

@@ -30,6 +30,11 @@ describe('readHl7', () => {
     expect(utf8).toMatchObject({ kind: 'new', body: { patient: { name: 'ŁUKASIEWICZ^ZOË' } } });
   });
 
+  it('reads undeclared non-ASCII bytes (no MSH-18) as 8859/1', () => {
+    const undeclared = readOrderMessage(msg(ormMessage({ name: 'MÜLLER^JOSÉ', charset: '' }), 'latin1'), settings);
+    expect(undeclared).toMatchObject({ kind: 'new', body: { patient: { name: 'MÜLLER^JOSÉ' } } });
+  });
+
   it('refuses bytes that are not UTF-8 under UNICODE UTF-8, and an unknown MSH-18, keeping MSH for the ACK', () => {
     const bad = readHl7(Buffer.from(ormMessage({ name: 'MÜLLER^JOSÉ' }), 'latin1'));
     expect(bad).toMatchObject({ ok: false, kind: 'charset', reason: expect.stringMatching(/not valid UTF-8/) });
