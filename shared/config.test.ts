@@ -35,6 +35,26 @@ describe('loadConfig', () => {
       expect(problems).toContain(v);
   });
 
+  it('takes the HL7 order listener settings and names each bad one', () => {
+    const c = loadConfig({ ...base, ILDFLOW_HL7_LISTEN: 'mllp://0.0.0.0:2575', ILDFLOW_HL7_PAYERS: 'MCARE=medicare, BLUE=bcbs' });
+    expect(c.ILDFLOW_HL7_LISTEN).toBe('mllp://0.0.0.0:2575');
+    expect(c.ILDFLOW_HL7_ORDER_CODES).toBe('0877T');
+    try {
+      loadConfig({ ...base, ILDFLOW_HL7_LISTEN: 'tcp://x:1', ILDFLOW_HL7_PAYERS: 'MCARE=medicaid', ILDFLOW_HL7_ORDER_CODES: 'a b' });
+      expect.unreachable();
+    } catch (e) {
+      const problems = (e as ConfigInvalid).problems.join('\n');
+      for (const v of ['ILDFLOW_HL7_LISTEN', 'ILDFLOW_HL7_PAYERS', 'ILDFLOW_HL7_ORDER_CODES']) expect(problems).toContain(v);
+    }
+    expect(loadConfig({ ...base, ILDFLOW_RESULTS_MLLP: 'mllp://ehr:6661' }).ILDFLOW_RESULTS_RECEIVING_APPLICATION).toBe('EHR');
+    try {
+      loadConfig({ ...base, ILDFLOW_RESULTS_MLLP: 'http://ehr/results' });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as ConfigInvalid).problems.join('\n')).toContain('ILDFLOW_RESULTS_MLLP');
+    }
+  });
+
   it('does not require a PACS for the demo', () => {
     expect(loadConfig({ ILDFLOW_USERS_FILE: 'u.json' }, { pacsRequired: false }).ILDFLOW_PACS).toBeUndefined();
   });

@@ -74,6 +74,36 @@ const Env = z
       .regex(/^(reference|https?:\/\/.+|command:.+)$/, 'must be reference, http(s)://… or command:/path')
       .default('reference'),
     ILDFLOW_HL7_MLLP: z.string().regex(/^mllp:\/\/[^:/]+:\d+$/, 'must be mllp://host:port').optional(),
+    /**
+     * Where ildflow accepts HL7 v2 orders (ORM^O01, OMI^O23) over MLLP (docs/ehr.md); port 0 picks a free
+     * one (tests). Unset: no order listener.
+     */
+    ILDFLOW_HL7_LISTEN: z.string().regex(/^mllp:\/\/[^:/]+:\d+$/, 'must be mllp://host:port').optional(),
+    /** OBR-4.1 codes that order the analysis, besides CPT 0877T (a site's local order codes), comma-separated. */
+    ILDFLOW_HL7_ORDER_CODES: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+(,[A-Za-z0-9._-]+)*$/, 'must be a comma-separated list of codes')
+      .default('0877T'),
+    /**
+     * IN1 → coverage.payer: `CODE=payer,…` where CODE is IN1-2.1 (plan id) or IN1-3.1 (company id) and payer
+     * one of ildflow's payers; replaces the default table (docs/ehr.md). Unmapped plans are `other`.
+     */
+    ILDFLOW_HL7_PAYERS: z
+      .string()
+      .refine((v) => v.split(',').every((p) => /^[^=,]+=(medicare|aetna|bcbs|cigna|uhc|self-pay|other)$/.test(p.trim())), {
+        message: 'must be CODE=payer,… with payer one of medicare, aetna, bcbs, cigna, uhc, self-pay, other',
+      })
+      .optional(),
+    /** The largest HL7 order message the listener reads; a longer frame closes the connection. */
+    ILDFLOW_HL7_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+    /**
+     * The EHR's results interface: each signed result (and addendum) as an ORU^R01 over MLLP (docs/ehr.md).
+     * Unset: no results are sent.
+     */
+    ILDFLOW_RESULTS_MLLP: z.string().regex(/^mllp:\/\/[^:/]+:\d+$/, 'must be mllp://host:port').optional(),
+    /** MSH-5 / MSH-6 of the ORU^R01 messages. */
+    ILDFLOW_RESULTS_RECEIVING_APPLICATION: z.string().min(1).max(60).default('EHR'),
+    ILDFLOW_RESULTS_RECEIVING_FACILITY: z.string().min(1).max(60).default('EHR'),
     ILDFLOW_BILLING_WEBHOOK_URL: z.string().url().optional(),
     ILDFLOW_BILLING_WEBHOOK_SECRET: z.string().min(16, 'at least 16 characters').optional(),
     ILDFLOW_BILLING_MODE: z.enum(['global', 'split']).default('global'),

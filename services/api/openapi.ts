@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { AddendumBody, CreateCaseBody, ReviewBody } from '../../shared/domain/case.js';
+import { ReconcileBody } from '../../shared/lifecycle/identity-hold.js';
 import { BillingEventsQuery } from './billing/billing-events.js';
 import { CancelBody } from './cases/cancel-case.js';
 import { ListCasesQuery } from './cases/list-cases.js';
@@ -14,6 +15,7 @@ import { OrthancStableStudyBody, StudyAvailableBody } from './triggers/study-ava
 const BODIES: Partial<Record<RouteId, z.ZodType>> = {
   createCase: CreateCaseBody,
   cancelCase: CancelBody,
+  reconcileCase: ReconcileBody,
   submitReview: ReviewBody,
   addAddendum: AddendumBody,
   studyAvailable: StudyAvailableBody,

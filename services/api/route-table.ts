@@ -28,6 +28,7 @@ export const ROUTES = {
   listCases: { method: 'get', path: '/v1/cases', roles: ['orderer', 'radiologist', 'admin'], ok: 200, problems: [400], phi: true, summary: 'List cases, newest first, with a cursor (an orderer: only its own orders)' },
   cancelCase: { method: 'post', path: '/v1/cases/{id}/cancel', roles: ['orderer', 'admin'], ok: 200, problems: [400, 404, 409], summary: 'Cancel a case before signature (an orderer: only its own orders)' },
   retryCase: { method: 'post', path: '/v1/cases/{id}/retry', roles: ['admin'], ok: 200, problems: [404, 409], summary: 'Re-queue a failed case with the next attempt' },
+  reconcileCase: { method: 'post', path: '/v1/cases/{id}/reconcile', roles: ['admin'], ok: 200, problems: [400, 404, 409], summary: "An on_hold case (its study's patient identifiers disagree with the order's): confirm the study is the patient's (retrieval resumes) or cancel; audited" },
   reviewQueue: { method: 'get', path: '/v1/review/queue', roles: ['radiologist'], ok: 200, problems: [], phi: true, summary: 'awaiting_review and in_review cases: stat, urgent, routine, then oldest first' },
   claimCase: { method: 'post', path: '/v1/cases/{id}/claim', roles: ['radiologist'], ok: 200, problems: [404, 409], summary: 'Claim (or renew the lease on) a case for review' },
   releaseCase: { method: 'post', path: '/v1/cases/{id}/release', roles: ['radiologist'], ok: 200, problems: [404, 409], summary: 'Return a claimed case to the queue' },

@@ -41,7 +41,7 @@ export async function benchEndToEnd(seriesDir: string, opts: { redisUrl: string 
     const [studyId] = (await (await orthanc.rest('/studies')).json()) as string[];
     const study = (await (await orthanc.rest(`/studies/${studyId}`)).json()) as {
       MainDicomTags: { StudyInstanceUID: string };
-      PatientMainDicomTags: { PatientID: string };
+      PatientMainDicomTags: { PatientID: string; PatientName?: string; PatientBirthDate?: string };
       Series: string[];
     };
     const series = (await (await orthanc.rest(`/series/${study.Series[0]}`)).json()) as { MainDicomTags: { SeriesInstanceUID: string } };
@@ -92,7 +92,8 @@ export async function benchEndToEnd(seriesDir: string, opts: { redisUrl: string 
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: JSON.stringify({
           order: { id: `ORD-E2E-${prefix}-${i}`, orderedAt: new Date().toISOString(), priority: 'routine', orderingProvider: { npi: '1245319599', name: 'Lee Park, MD' }, indications: ['J84.10'] },
-          patient: { id: study.PatientMainDicomTags.PatientID, name: 'BENCH^PATIENT', birthDate: '1950-01-01', sex: 'O' },
+          // The study's own name and birth date: the two-identifier check (docs/pacs.md) must let it through.
+          patient: { id: study.PatientMainDicomTags.PatientID, name: study.PatientMainDicomTags.PatientName || 'BENCH^PATIENT', birthDate: (study.PatientMainDicomTags.PatientBirthDate ?? '19500101').replace(/^(\d{4})(\d{2})(\d{2})$/, '$1-$2-$3'), sex: 'O' },
           coverage: { payer: 'medicare', abn: { signed: true, signedAt: new Date().toISOString().slice(0, 10) } },
         }),
       });

@@ -5,6 +5,7 @@
  */
 import type { Server } from 'node:http';
 import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import { createArtifactStore } from '../../shared/artifacts/artifact-store.js';
 import { createUserDirectory, loadUsersFile, type User } from '../../shared/auth/users.js';
 import { advisoriesFor } from '../../shared/billing/payer-advisories.js';
@@ -18,6 +19,8 @@ import { connectRedis, pingConnection, pingRedis } from '../../shared/redis.js';
 import { createCaseStore } from '../../shared/store/case-store.js';
 import { createApp } from '../api/app.js';
 import { startOrthancPoller } from '../api/triggers/orthanc-poller.js';
+import { startOrderListener } from '../ehr/order-listener.js';
+import { orderSettings } from '../../shared/ehr/order-settings.js';
 import { startWorkers } from '../../workers/main.js';
 import { startMetricsServer } from '../../workers/metrics-server.js';
 
@@ -39,6 +42,8 @@ export type Runtime = Readonly<{
   store: ReturnType<typeof createCaseStore>;
   /** Where the API listens, once started. */
   url: string | null;
+  /** Where the HL7 order listener listens (ILDFLOW_HL7_LISTEN, api role), once started. */
+  hl7OrdersUrl: string | null;
   close(): Promise<void>;
 }>;
 
@@ -82,6 +87,17 @@ export async function openRuntime(
       ? await (await import('../../workers/billing/start-delivery.js')).startBillingDelivery({ config, redis, logger })
       : null;
 
+  // Signed results to the EHR (ORU^R01 over MLLP, docs/ehr.md), from the results outbox, beside the report stage.
+  const results =
+    config.ILDFLOW_RESULTS_MLLP && stages.includes(QUEUE.report)
+      ? (await import('../../workers/results/results-output.js')).startResultsDelivery({
+          config,
+          redis,
+          logger,
+          readArtifact: (caseId, name) => readFile(artifacts.artifactPath(caseId, name)),
+        })
+      : null;
+
   // Orthanc's /changes feed resumes cases awaiting their study (docs/pacs.md); runs beside the retrieve stage.
   const orthancPoller =
     config.ILDFLOW_ORTHANC_URL && stages.includes(QUEUE.retrieve)
@@ -119,6 +135,14 @@ export async function openRuntime(
     url = typeof addr === 'object' && addr ? `http://${config.ILDFLOW_HOST}:${addr.port}` : null;
     logger.info({ url }, 'api listening');
   }
+  // HL7 orders from the EHR (docs/ehr.md) enter beside the REST API, in the api role.
+  const orderListener =
+    config.ILDFLOW_HL7_LISTEN && opts.roles.includes('api')
+      ? await startOrderListener(
+          { store, pipeline, logger, clock: () => new Date(), settings: orderSettings(config), advisoriesFor: (coverage) => advisoriesFor(coverage, config.payerAdvisories) },
+          { url: config.ILDFLOW_HL7_LISTEN, maxMessageBytes: config.ILDFLOW_HL7_MAX_MESSAGE_BYTES },
+        )
+      : null;
   logger.info({ roles: opts.roles, stages, engine: engine.descriptor.id, source: source.kind }, 'ildflow started');
 
   return {
@@ -126,12 +150,15 @@ export async function openRuntime(
     logger,
     store,
     url,
+    hl7OrdersUrl: orderListener?.url ?? null,
     async close() {
+      await orderListener?.close();
       if (server) {
         server.close();
         server.closeAllConnections();
       }
       await delivery?.close();
+      await results?.stop();
       await metricsServer?.close();
       await orthancPoller?.stop();
       await workers?.close(config.ILDFLOW_SHUTDOWN_GRACE_SECONDS * 1000);

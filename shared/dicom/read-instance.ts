@@ -46,6 +46,9 @@ export type InstanceHeader = Readonly<{
   seriesDate?: string;
   accessionNumber?: string;
   patientId?: string;
+  /** PatientName as stored (PN, all component groups) and PatientBirthDate (DA): the second identifiers. */
+  patientName?: string;
+  patientBirthDate?: string;
   bodyPartExamined?: string;
   numberOfSeriesRelatedInstances?: number;
   /** Byte offset of the Pixel Data value in the file, and its length (of all frames). */
@@ -291,6 +294,8 @@ function headerFrom(ds: DataSet, transferSyntaxUid: string, fileSize: number): I
     seriesDate: str('x00080021'),
     accessionNumber: str('x00080050'),
     patientId: str('x00100020'),
+    patientName: str('x00100010'),
+    patientBirthDate: str('x00100030'),
     bodyPartExamined: str('x00180015'),
     numberOfSeriesRelatedInstances: num('x00201209'),
     pixelDataOffset: pixel.dataOffset,

@@ -14,6 +14,7 @@ export const CASE_STATUSES = [
   'queued',
   'awaiting_study',
   'retrieving',
+  'on_hold',
   'analyzing',
   'awaiting_review',
   'in_review',
@@ -32,7 +33,8 @@ export type CaseStatus = z.infer<typeof CaseStatus>;
 export const TRANSITIONS: Readonly<Record<CaseStatus, readonly CaseStatus[]>> = {
   queued: ['retrieving', 'awaiting_study', 'cancelled'],
   awaiting_study: ['retrieving', 'ineligible', 'cancelled'],
-  retrieving: ['analyzing', 'ineligible', 'failed', 'awaiting_study'],
+  retrieving: ['analyzing', 'ineligible', 'failed', 'awaiting_study', 'on_hold'],
+  on_hold: ['retrieving', 'cancelled'],
   analyzing: ['awaiting_review', 'ineligible', 'failed'],
   awaiting_review: ['in_review', 'cancelled'],
   in_review: ['signed', 'rejected', 'awaiting_review'],
@@ -277,8 +279,9 @@ export type Case = {
   advisories: string[];
   awaitingStudyUntil?: string;
   /**
-   * The version at which a PACS event last resumed the case from `awaiting_study` in this attempt: its
-   * retrieve job is tagged with it (shared/lifecycle/next-job.ts), so the job can be re-created by the same id.
+   * The version at which a PACS event (from `awaiting_study`) or an admin's reconcile (from `on_hold`) last
+   * resumed the case in this attempt: its retrieve job is tagged with it (shared/lifecycle/next-job.ts), so
+   * the job can be re-created by the same id.
    */
   resumeVersion?: number;
   source?: SourceSeries;
@@ -288,6 +291,28 @@ export type Case = {
   review?: Review;
   artifacts: ArtifactRef[];
   billing?: BillingRef;
+  /** The result versions written to the results outbox for the EHR (ORU^R01, docs/ehr.md), by event id. */
+  resultEvents?: string[];
   failure?: Failure;
+  /** Why the case is `on_hold`: the study's patient identifiers disagree with the order's (docs/pacs.md). */
+  hold?: IdentityHold;
+  /**
+   * An admin confirmed that this study belongs to the order's patient although its identifiers differ
+   * (POST /v1/cases/{id}/reconcile): the retrieve stage takes this study without holding it again.
+   */
+  identityConfirmed?: Readonly<{ studyInstanceUid: string; by: string; at: string; reason: string }>;
 };
 export type { EngineResult };
+
+/** The patient identifiers compared before analysis (The Joint Commission NPSG.01.01.01). */
+export type PatientIdentifier = 'patientId' | 'birthDate' | 'familyName';
+
+/**
+ * A case held because its study's identifiers disagree with the order's. The study's values are kept on the
+ * case (the record, read through the audited API) for the admin who must decide; logs get only `differs`.
+ */
+export type IdentityHold = Readonly<{
+  at: string;
+  differs: readonly PatientIdentifier[];
+  study: Readonly<{ studyInstanceUid: string; accessionNumber?: string; patientId: string; patientName?: string; birthDate?: string }>;
+}>;

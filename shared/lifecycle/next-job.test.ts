@@ -26,7 +26,7 @@ describe('nextJob', () => {
     expect(nextJob(c)).toEqual(want);
   });
 
-  it.each(['awaiting_review', 'in_review', 'billed', 'rejected', 'ineligible', 'failed', 'cancelled', 'reversed'] as const)('calls for no job when the case is %s', (s) => {
+  it.each(['on_hold', 'awaiting_review', 'in_review', 'billed', 'rejected', 'ineligible', 'failed', 'cancelled', 'reversed'] as const)('calls for no job when the case is %s', (s) => {
     expect(nextJob(caseIn(s))).toBeNull();
   });
 });

@@ -13,6 +13,7 @@ import { readFile, unlink } from 'node:fs/promises';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { basename, join } from 'node:path';
+import { personName } from '../dicom/person-name.js';
 import { DicomUid } from '../domain/case.js';
 import { PacsUnavailable } from '../errors.js';
 import { boundaryOf, MultipartSplitter, MultipartTruncated } from './multipart.js';
@@ -48,7 +49,9 @@ const T = {
   ModalitiesInStudy: '00080061',
   StudyDescription: '00081030',
   SeriesDescription: '0008103E',
+  PatientName: '00100010',
   PatientID: '00100020',
+  PatientBirthDate: '00100030',
   BodyPartExamined: '00180015',
   SliceThickness: '00180050',
   ConvolutionKernel: '00181210',
@@ -180,7 +183,7 @@ export function createDicomWebSource(baseUrl: string, opts: DicomWebOptions = {}
         // A prior *CT* is wanted; a named study is fetched whatever it holds, so the case can say why not.
         if (!q.studyInstanceUid && !q.accessionNumber) params.set('ModalitiesInStudy', 'CT');
       }
-      for (const tag of [T.PatientID, T.AccessionNumber, T.StudyDate, T.StudyDescription, T.ModalitiesInStudy]) params.append('includefield', tag);
+      for (const tag of [T.PatientID, T.PatientName, T.PatientBirthDate, T.AccessionNumber, T.StudyDate, T.StudyDescription, T.ModalitiesInStudy]) params.append('includefield', tag);
       params.set('limit', String(limits.studies + 1));
       const rows = withinBound(await qido(`/studies?${params}`, 'QIDO-RS studies'), limits.studies, 'studies', 'QIDO-RS studies');
       return rows.flatMap((r): StudySummary[] => {
@@ -190,6 +193,8 @@ export function createDicomWebSource(baseUrl: string, opts: DicomWebOptions = {}
           {
             studyInstanceUid: uid,
             patientId: str(r, T.PatientID) ?? '',
+            patientName: personName(r?.[T.PatientName]?.Value?.[0]),
+            patientBirthDate: str(r, T.PatientBirthDate),
             accessionNumber: str(r, T.AccessionNumber),
             studyDate: str(r, T.StudyDate),
             studyDescription: str(r, T.StudyDescription),
@@ -408,7 +413,7 @@ function networkReason(err: unknown): string {
 function str(r: DicomJson | undefined, tag: string): string | undefined {
   const v = r?.[tag]?.Value?.[0];
   if (v === undefined || v === null) return undefined;
-  // PN values are objects ({ Alphabetic }); none of the attributes read here is a PN.
+  // PN values are objects ({ Alphabetic }): personName reads those.
   const s = String(v).trim();
   return s ? s : undefined;
 }

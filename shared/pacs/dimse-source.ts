@@ -10,6 +10,7 @@
  * C-MOVE receiver binds (default 127.0.0.1).
  */
 import { isIP } from 'node:net';
+import { personName } from '../dicom/person-name.js';
 import { ConfigInvalid, PacsUnavailable } from '../errors.js';
 import { echo, find, getSeries, moveSeries, startMoveReceiver, storeFiles, type MoveReceiver, type Peer } from './dimse-adapter.js';
 import { DEFAULT_MAX_INSTANCE_BYTES } from './instance-cap.js';
@@ -90,6 +91,8 @@ export function createDimseSource(
     async findStudies(q) {
       const query: Record<string, unknown> = {
         PatientID: exactValue(q.patientId, 'PatientID') ?? '',
+        PatientName: '',
+        PatientBirthDate: '',
         StudyInstanceUID: q.studyInstanceUid ?? '',
         AccessionNumber: exactValue(q.accessionNumber, 'AccessionNumber') ?? '',
         StudyDate: '',
@@ -104,6 +107,8 @@ export function createDimseSource(
           {
             studyInstanceUid: uid,
             patientId: str(r.PatientID) ?? '',
+            patientName: personName(r.PatientName),
+            patientBirthDate: str(r.PatientBirthDate),
             accessionNumber: str(r.AccessionNumber),
             studyDate: str(r.StudyDate),
             studyDescription: str(r.StudyDescription),

@@ -5,6 +5,7 @@
 import { copyFile, mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { readInstanceHeader, readInstanceIdentity, type InstanceHeader, type InstanceIdentity } from '../dicom/read-instance.js';
+import { personName } from '../dicom/person-name.js';
 import { InvalidDicom, PacsUnavailable } from '../errors.js';
 import type { ImageSource, RetrievedSeries, SeriesSummary, StudySummary } from './source.js';
 
@@ -65,18 +66,21 @@ export function createFolderSource(root: string): ImageSource {
         if (q.studyInstanceUid && h.studyInstanceUid !== q.studyInstanceUid) continue;
         if (q.accessionNumber && h.accessionNumber !== q.accessionNumber) continue;
         const known = studies.get(h.studyInstanceUid);
-        if (known) known.modalities.add(h.modality);
-        else
-          studies.set(h.studyInstanceUid, {
-            s: {
-              studyInstanceUid: h.studyInstanceUid,
-              patientId: h.patientId ?? '',
-              accessionNumber: h.accessionNumber,
-              studyDate: h.studyDate,
-              modalitiesInStudy: [],
-            },
-            modalities: new Set([h.modality]),
-          });
+        const s: StudySummary = {
+          studyInstanceUid: h.studyInstanceUid,
+          patientId: h.patientId ?? '',
+          // The study-level patient attributes of the first file that carries them: the identity check
+          // must not depend on which file the directory listing happens to name first.
+          patientName: known?.s.patientName ?? personName(h.patientName),
+          patientBirthDate: known?.s.patientBirthDate ?? h.patientBirthDate,
+          accessionNumber: known?.s.accessionNumber ?? h.accessionNumber,
+          studyDate: known?.s.studyDate ?? h.studyDate,
+          modalitiesInStudy: [],
+        };
+        if (known) {
+          known.modalities.add(h.modality);
+          known.s = s;
+        } else studies.set(h.studyInstanceUid, { s, modalities: new Set([h.modality]) });
       }
       return [...studies.values()].map(({ s, modalities }) => ({ ...s, modalitiesInStudy: [...modalities].sort() }));
     },

@@ -6,6 +6,9 @@
 export type StudySummary = Readonly<{
   studyInstanceUid: string;
   patientId: string;
+  /** PatientName (PN, alphabetic group) and PatientBirthDate (DA): the second identifiers (docs/pacs.md). */
+  patientName?: string;
+  patientBirthDate?: string;
   accessionNumber?: string;
   studyDate?: string;
   studyDescription?: string;

@@ -94,14 +94,14 @@ const IMAGING_CATEGORY: CodeableConcept = {
   coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'imaging', display: 'Imaging' }],
 };
 
-type QuantitySpec = { id: string; display: string; unit: '%' | 'mL' | 'HU'; value: (r: EngineResult) => number };
+export type QuantitySpec = { id: string; display: string; unit: '%' | 'mL' | 'HU'; value: (r: EngineResult) => number };
 /** UCUM: percent is '%', millilitre 'mL', Hounsfield unit "[hnsf'U]". */
-const UCUM_UNIT: Readonly<Record<QuantitySpec['unit'], { unit: string; code: string }>> = {
+export const UCUM_UNIT: Readonly<Record<QuantitySpec['unit'], { unit: string; code: string }>> = {
   '%': { unit: '%', code: '%' },
   mL: { unit: 'mL', code: 'mL' },
   HU: { unit: 'HU', code: "[hnsf'U]" },
 };
-const QUANTITIES: readonly QuantitySpec[] = [
+export const QUANTITIES: readonly QuantitySpec[] = [
   { id: 'lung-volume', display: 'Lung volume', unit: 'mL', value: (r) => r.quantities.lungVolumeMl },
   { id: 'mean-lung-density', display: 'Mean lung density', unit: 'HU', value: (r) => r.quantities.meanLungDensityHu },
   { id: 'haa', display: 'High-attenuation area (-600 to -250 HU), % of lung', unit: '%', value: (r) => r.quantities.haaPercent },

@@ -5,10 +5,10 @@ import { cancelCase, matchesStudyEvent, resumeAwaitingStudy, retryCase } from '.
 import { ADMIN, ORDERER, T0, caseIn } from './test-cases.js';
 
 describe('cancelCase', () => {
-  it.each(['queued', 'awaiting_study', 'awaiting_review'] as const)('cancels a %s case', (s) => {
+  it.each(['queued', 'awaiting_study', 'on_hold', 'awaiting_review'] as const)('cancels a %s case', (s) => {
     expect(cancelCase(caseIn(s), ORDERER, T0).next.status).toBe('cancelled');
   });
-  it.each(CASE_STATUSES.filter((s) => !['queued', 'awaiting_study', 'awaiting_review'].includes(s)))('refuses a %s case', (s) => {
+  it.each(CASE_STATUSES.filter((s) => !['queued', 'awaiting_study', 'on_hold', 'awaiting_review'].includes(s)))('refuses a %s case', (s) => {
     expect(() => cancelCase(caseIn(s), ORDERER, T0)).toThrow(TransitionRefused);
   });
   it("answers another orderer's case as not found, and lets an admin cancel any", () => {

@@ -5,8 +5,8 @@ import { CaseNotFound, TransitionRefused } from '../errors.js';
 import type { Change } from '../store/case-store.js';
 import { withoutClaim, type ReviewUser } from './actor.js';
 
-/** Before signature: the statuses from which DESIGN.md §4 allows `cancelled`. */
-const CANCELLABLE = new Set<Case['status']>(['queued', 'awaiting_study', 'awaiting_review']);
+/** Before signature: the statuses from which the lifecycle (docs/operations.md) allows `cancelled`. */
+const CANCELLABLE = new Set<Case['status']>(['queued', 'awaiting_study', 'on_hold', 'awaiting_review']);
 
 /**
  * → cancelled, before signature. Cases mid-stage (retrieving, analyzing) or claimed by a physician

@@ -15,13 +15,16 @@ import {
 } from '../domain/case.js';
 import { legacyOrderer } from '../auth/case-access.js';
 import { CaseNotFound, TransitionRefused } from '../errors.js';
-import { caseKeys, type Keys } from './keys.js';
+import { caseKeys, type Keys, type Outbox } from './keys.js';
 import { CREATE_CASE, SCAN_ORDERED_BY, SET_ORDERED_BY, UPDATE_CASE } from './scripts.js';
 import { createDeliveryStore } from './delivery-store.js';
 import { reviewRow, type ReviewRow } from './review-row.js';
 
-/** An event appended to the billing outbox stream in the same step as the case change. */
-export type OutboxEvent = Readonly<{ eventId: string; event: unknown }>;
+/**
+ * An event appended to an outbox stream in the same step as the case change: the billing outbox (charges,
+ * reversals; the default) or the results outbox (ORU^R01 for the EHR, docs/ehr.md).
+ */
+export type OutboxEvent = Readonly<{ eventId: string; event: unknown; outbox?: Outbox }>;
 
 /**
  * What a decision on a case produces: the next document, why, and the events it emits. `quiet`: the
@@ -93,6 +96,12 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
     return 0; // changing too quickly: find() still derives it, and the next start-up tries again
   }
 
+  /** The case that holds an order id (HL7 ORC-2 or `order.id`), if any. */
+  async function findByOrder(orderId: string): Promise<Case | null> {
+    const id = await redis.get(keys.order(orderId));
+    return id ? find(id) : null;
+  }
+
   async function get(id: string): Promise<Case> {
     const c = await find(id);
     if (!c) throw new CaseNotFound(`no case ${id}`);
@@ -162,7 +171,7 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
       const entry: TimelineEntry = { at: next.updatedAt, actor, from: current.status, to: next.status, reason };
       const ok = (await redis.eval(
         UPDATE_CASE,
-        10,
+        12,
         keys.case(id),
         keys.timeline(id),
         keys.status(current.status),
@@ -173,6 +182,8 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
         keys.billingEvents,
         keys.billingEventIds,
         keys.reviewRows,
+        keys.outbox('results').events,
+        keys.outbox('results').eventIds,
         String(current.version),
         String(next.version),
         JSON.stringify(next),
@@ -184,7 +195,7 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
         next.status === 'in_review' && next.claim ? Date.parse(next.claim.expiresAt) : '',
         next.status === 'awaiting_study' && next.awaitingStudyUntil ? Date.parse(next.awaitingStudyUntil) : '',
         reviewScore(next) === '' ? '' : JSON.stringify(reviewRow(next)),
-        ...events.flatMap((e) => [e.eventId, JSON.stringify(e.event)]),
+        ...events.flatMap((e) => [e.outbox ?? 'billing', e.eventId, JSON.stringify(e.event)]),
       )) as number;
       if (ok === 1) return next;
       if (ok === -1) throw new CaseNotFound(`no case ${id}`);
@@ -300,6 +311,7 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
   return {
     keys,
     find,
+    findByOrder,
     get,
     create,
     backfillOrderedBy,

@@ -10,7 +10,7 @@
  * output's replay list; the lock holder delivers replays before new events.
  */
 import type { Redis } from 'ioredis';
-import { caseKeys } from './keys.js';
+import { caseKeys, type Outbox } from './keys.js';
 
 export type DeadLetterStatus = 'dead' | 'replaying';
 
@@ -95,8 +95,11 @@ return 1`;
 
 export type DeliveryStore = ReturnType<typeof createDeliveryStore>;
 
-export function createDeliveryStore(redis: Redis, prefix: string) {
+/** `outbox`: the stream the outputs read (billing's charges, or the results for the EHR); cursors, locks and
+ *  dead letters are per output name, whichever stream it reads. */
+export function createDeliveryStore(redis: Redis, prefix: string, outbox: Outbox = 'billing') {
   const keys = caseKeys(prefix);
+  const stream = keys.outbox(outbox).events;
 
   async function fenced(output: string, result: Promise<unknown>): Promise<number> {
     const n = Number(await result);
@@ -128,12 +131,12 @@ export function createDeliveryStore(redis: Redis, prefix: string) {
     },
     /** Outbox events after `cursor` (a stream id), in order. */
     async read(after: string | undefined, count: number): Promise<OutboxEntry[]> {
-      const rows = await redis.xrange(keys.billingEvents, after ? `(${after}` : '-', '+', 'COUNT', count);
+      const rows = await redis.xrange(stream, after ? `(${after}` : '-', '+', 'COUNT', count);
       return rows.map(([cursor, f]) => entryOf(cursor, f));
     },
     /** One outbox event by its stream id. */
     async readAt(cursor: string): Promise<OutboxEntry | undefined> {
-      const [row] = await redis.xrange(keys.billingEvents, cursor, cursor);
+      const [row] = await redis.xrange(stream, cursor, cursor);
       return row ? entryOf(row[0], row[1]) : undefined;
     },
 

@@ -4,6 +4,9 @@ import type { CaseStatus } from '../domain/case.js';
 
 export type Keys = ReturnType<typeof caseKeys>;
 
+/** The outbox streams: charges for the billing outputs, signed results for the EHR (docs/ehr.md). */
+export type Outbox = 'billing' | 'results';
+
 export function caseKeys(prefix: string) {
   const k = (s: string) => `${prefix}:${s}`;
   return {
@@ -22,6 +25,8 @@ export function caseKeys(prefix: string) {
     reviewRows: k('review:rows'),
     leases: k('leases'),
     awaiting: k('awaiting-study'),
+    /** An outbox stream and its written-once event ids: `billing` is billingEvents/billingEventIds. */
+    outbox: (o: Outbox) => (o === 'billing' ? { events: k('billing:events'), eventIds: k('billing:event-ids') } : { events: k(`${o}:events`), eventIds: k(`${o}:event-ids`) }),
     billingEvents: k('billing:events'),
     billingEventIds: k('billing:event-ids'),
     // Delivery of the billing outbox to its outputs (workers/billing): one cursor, lock, attempt counter and

@@ -24,11 +24,12 @@ return {1, ARGV[1]}
 
 /**
  * Compare-and-set a case document on its version, keep the indexes in step, append the timeline entry and
- * append any billing events — all or nothing.
- * KEYS: case, timeline, oldStatus, newStatus, review, leases, awaiting, billingEvents, billingEventIds, reviewRows
+ * append any outbox events (billing, or results for the EHR) — all or nothing.
+ * KEYS: case, timeline, oldStatus, newStatus, review, leases, awaiting, billingEvents, billingEventIds, reviewRows,
+ *       resultEvents, resultEventIds
  * ARGV: expectedVersion, newVersion, doc, newStatus, id, timelineEntry|'', createdScore,
  *       reviewScore|'' (remove), leaseExpiry|'' (remove), awaitingUntil|'' (remove), reviewRow|'' (remove),
- *       then eventId, eventJson pairs
+ *       then outbox ('billing'|'results'), eventId, eventJson triples
  * The review row (review-row.ts) lives and dies with the case's place in the review index.
  * Returns 1 on success, 0 when the version moved on (the caller re-reads and re-decides), -1 when missing.
  */
@@ -48,12 +49,14 @@ if ARGV[10] ~= '' then redis.call('ZADD', KEYS[7], ARGV[10], ARGV[5]) else redis
 if ARGV[11] ~= '' then redis.call('HSET', KEYS[10], ARGV[5], ARGV[11]) else redis.call('HDEL', KEYS[10], ARGV[5]) end
 local i = 12
 while ARGV[i] do
+  local stream, ids = KEYS[8], KEYS[9]
+  if ARGV[i] == 'results' then stream, ids = KEYS[11], KEYS[12] end
   -- An event id is written once, ever: a replayed charge is a no-op, not a second charge.
-  if redis.call('HEXISTS', KEYS[9], ARGV[i]) == 0 then
-    local sid = redis.call('XADD', KEYS[8], '*', 'id', ARGV[i], 'event', ARGV[i + 1])
-    redis.call('HSET', KEYS[9], ARGV[i], sid)
+  if redis.call('HEXISTS', ids, ARGV[i + 1]) == 0 then
+    local sid = redis.call('XADD', stream, '*', 'id', ARGV[i + 1], 'event', ARGV[i + 2])
+    redis.call('HSET', ids, ARGV[i + 1], sid)
   end
-  i = i + 2
+  i = i + 3
 end
 return 1
 `;

@@ -124,6 +124,8 @@ export async function startApi(opts: HarnessOptions = {}) {
     if (status === 'awaiting_study') return to('awaiting_study', { awaitingStudyUntil: new Date(Date.now() + 3600_000).toISOString() });
     await to('retrieving', { source: makeSource() });
     if (status === 'retrieving') return store.get(id);
+    if (status === 'on_hold')
+      return to('on_hold', { hold: { at: new Date().toISOString(), differs: ['birthDate'], study: { studyInstanceUid: '1.2.826.0.1.99', patientId: created.patient.id, birthDate: '19000101' } } });
     if (status === 'failed') return to('failed', { failure: { stage: 'retrieve', reason: 'PACS unavailable', at: new Date().toISOString(), attempts: 6 } });
     await to('analyzing');
     if (status === 'analyzing') return store.get(id);

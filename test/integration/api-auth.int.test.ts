@@ -22,6 +22,7 @@ const PREPARE: Record<RouteId, (h: Harness, who: UserKey) => Promise<{ path: str
   listCases: async () => ({ path: '/v1/cases?limit=5' }),
   cancelCase: async (h) => ({ path: `/v1/cases/${(await h.seedCase('queued')).id}/cancel`, body: {} }),
   retryCase: async (h) => ({ path: `/v1/cases/${(await h.seedCase('failed')).id}/retry` }),
+  reconcileCase: async (h) => ({ path: `/v1/cases/${(await h.seedCase('on_hold')).id}/reconcile`, body: { decision: 'confirm', reason: 'same patient: MRN merge confirmed with registration' } }),
   reviewQueue: async () => ({ path: '/v1/review/queue' }),
   claimCase: async (h) => ({ path: `/v1/cases/${(await h.seedCase('awaiting_review')).id}/claim` }),
   releaseCase: async (h, who) => ({ path: `/v1/cases/${(await h.seedCase('in_review', { by: rad(who) })).id}/release` }),

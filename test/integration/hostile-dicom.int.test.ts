@@ -222,7 +222,7 @@ describe('the folder source (file://) end to end', () => {
     const patientId = 'MRN-HX-STRAYS';
     const study = `2.25.${process.pid}77`;
     const dir = join(h.pacsDir, 'strays');
-    await generatePhantom({ dir: join(dir, 'ct'), pattern: 'uip', seed: 3, rows: 128, columns: 128, slices: 64, sliceThicknessMm: 2.5, patient: { id: patientId, name: 'STRAY^TEST', birthDate: '19500101', sex: 'F' }, study: { studyInstanceUid: study, accessionNumber: 'ACC-STRAY', studyDate: '20261020' } });
+    await generatePhantom({ dir: join(dir, 'ct'), pattern: 'uip', seed: 3, rows: 128, columns: 128, slices: 64, sliceThicknessMm: 2.5, patient: { id: patientId, name: 'HOSTILE^TEST', birthDate: '19500101', sex: 'F' }, study: { studyInstanceUid: study, accessionNumber: 'ACC-STRAY', studyDate: '20261020' } });
     for (const s of strayFiles({ patientId, studyInstanceUid: study, seriesInstanceUid: `${study}.9`, frameOfReferenceUid: `${study}.8` })) await writeFile(join(dir, s.name), s.bytes);
     const r = await h.call('POST', '/v1/cases', TOKENS.orderer, order(`ORD-HX-STRAYS-${process.pid}`, patientId));
     const done = await waitForStatus(h, r.body.id, ['awaiting_review', 'ineligible', 'failed'], 60_000);

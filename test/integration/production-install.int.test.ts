@@ -7,7 +7,8 @@
  * Then: every package that dist/ loads at run time must be a declared runtime dependency (a package that
  * is only pulled in by another one may vanish with its next release), and `node bin/ildflow.js start`
  * from that folder takes a case to `billed` with every output on: a folder PACS, HL7 DFT^P03 over MLLP to
- * a real listener, and the signed webhook (whose FHIR validators are loaded only when it is configured).
+ * a real listener, the signed webhook (whose FHIR validators are loaded only when it is configured), the
+ * ORU^R01 to the EHR's results listener; and its HL7 order listener acknowledges an ORM.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -22,6 +23,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { REFERENCE_DESCRIPTOR } from '../../shared/engines/reference/descriptor.js';
 import { checkRequirements } from '../../shared/engines/requirements.js';
 import { generatePhantom } from '../../shared/phantom/generate-phantom.js';
+import { connectMllp, ormMessage } from '../helpers/hl7-orders.js';
 import { startMllpListener, type MllpListener } from '../helpers/mllp-listener.js';
 import { TOKENS, USERS } from '../helpers/pipeline-harness.js';
 import { freePort, stop } from '../helpers/processes.js';
@@ -204,12 +206,14 @@ describe('the production install (as the Dockerfile builds the image)', () => {
   let child: ChildProcess | undefined;
   let childOutput = '';
   let mllp: MllpListener | undefined;
+  let ehr: MllpListener | undefined;
   let receiver: Server | undefined;
   const prefix = newPrefix('prod-install');
 
   afterAll(async () => {
     if (child) await stop(child, 'SIGTERM', 15_000);
     await mllp?.close();
+    await ehr?.close();
     receiver?.closeAllConnections();
     receiver?.close();
     await removePrefix(prefix);
@@ -303,6 +307,8 @@ describe('the production install (as the Dockerfile builds the image)', () => {
     expect(checkRequirements(summary, REFERENCE_DESCRIPTOR.requirements), 'the phantom is eligible').toEqual([]);
 
     mllp = await startMllpListener();
+    ehr = await startMllpListener(); // the EHR's results interface (ORU^R01)
+    const hl7Port = await freePort();
     const hooks: { verified: boolean; body: any }[] = [];
     receiver = createServer((req, res) => {
       const chunks: Buffer[] = [];
@@ -337,6 +343,8 @@ describe('the production install (as the Dockerfile builds the image)', () => {
         ILDFLOW_PACS: pathToFileURL(pacs).href,
         ILDFLOW_USERS_FILE: usersFile,
         ILDFLOW_HL7_MLLP: mllp.url,
+        ILDFLOW_HL7_LISTEN: `mllp://127.0.0.1:${hl7Port}`,
+        ILDFLOW_RESULTS_MLLP: ehr.url,
         ILDFLOW_BILLING_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/billing`,
         ILDFLOW_BILLING_WEBHOOK_SECRET: SECRET,
         ILDFLOW_LOG_LEVEL: 'info',
@@ -404,6 +412,16 @@ describe('the production install (as the Dockerfile builds the image)', () => {
     expect(hooks[0]!.verified, 'the webhook signature verifies').toBe(true);
     expect(hooks[0]!.body).toMatchObject({ schema: 'ildflow.billing-webhook/1', type: 'charge.created', event: { caseId: id } });
     expect(hooks[0]!.body.chargeItems[0]).toMatchObject({ resourceType: 'ChargeItem', status: 'billable' });
+
+    // The signed result reached the EHR as an ORU^R01, final.
+    await until('the ORU^R01 on the results listener', async () => (ehr!.accepted().length > 0 ? true : undefined), 30_000);
+    expect(ehr.accepted()[0]!.split('\r')[0]!.split('|')[8]).toBe('ORU^R01^ORU_R01');
+    expect(ehr.accepted()[0]).toMatch(/\rOBR\|(?:[^|\r]*\|){24}F\|/);
+    // The HL7 order listener runs from the pruned install too: an ORM NW is acknowledged AA.
+    const orders = await connectMllp(`mllp://127.0.0.1:${hl7Port}`);
+    orders.send(ormMessage({ orderId: 'ORD-PROD-HL7', controlId: 'PROD-1' }));
+    expect((await orders.nextAck()).split('\r').find((seg) => seg.startsWith('MSA|'))).toBe('MSA|AA|PROD-1');
+    orders.end();
 
     // SIGTERM, as `docker stop` sends it: a clean exit.
     const stopped = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));

@@ -12,18 +12,35 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import type { z } from 'zod';
 import { ChargeEvent } from '../../shared/billing/charge-event.js';
 import { nextStep, type DeliveryOutcome, type RetryPolicy } from '../../shared/billing/delivery-policy.js';
 import { DeliveryLockLost, type DeadLetter, type DeliveryStore, type OutboxEntry } from '../../shared/store/delivery-store.js';
 
-export type DeliveryOutput = Readonly<{
-  /** The cursor and lock name: `mllp`, `webhook`. */
+export type DeliveryOutput<E = ChargeEvent> = Readonly<{
+  /** The cursor and lock name: `mllp`, `webhook`, `results-mllp`. */
   name: string;
-  deliver(event: ChargeEvent, signal: AbortSignal): Promise<DeliveryOutcome>;
+  deliver(event: E, signal: AbortSignal): Promise<DeliveryOutcome>;
 }>;
 
-export type DeliveryLoopOptions = Readonly<{
-  output: DeliveryOutput;
+/** What a loop delivers: the schema its outbox entries must match, and what a dead letter says of one. */
+export type OutboxKind<E> = Readonly<{
+  schema: z.ZodType<E>;
+  what: string;
+  summary(e: E): { caseId: string; kind: string; codes: string[] };
+}>;
+
+/** The billing outbox's charges and reversals (the default). */
+export const CHARGE_EVENTS: OutboxKind<ChargeEvent> = {
+  schema: ChargeEvent,
+  what: 'charge event',
+  summary: (e) => ({ caseId: e.caseId, kind: e.kind, codes: e.lines.map((l) => l.code) }),
+};
+
+export type DeliveryLoopOptions<E = ChargeEvent> = Readonly<{
+  output: DeliveryOutput<E>;
+  /** Default: CHARGE_EVENTS. */
+  kind?: OutboxKind<E>;
   store: DeliveryStore;
   logger: Logger;
   policy: RetryPolicy;
@@ -39,8 +56,9 @@ export type DeliveryLoopOptions = Readonly<{
 
 export type DeliveryLoop = Readonly<{ output: string; stop(): Promise<void> }>;
 
-export function startDeliveryLoop(opts: DeliveryLoopOptions): DeliveryLoop {
+export function startDeliveryLoop<E = ChargeEvent>(opts: DeliveryLoopOptions<E>): DeliveryLoop {
   const name = opts.output.name;
+  const kind = (opts.kind ?? CHARGE_EVENTS) as OutboxKind<E>;
   const log = opts.logger.child({ output: name });
   const clock = opts.clock ?? (() => new Date());
   const stopping = new AbortController();
@@ -107,11 +125,11 @@ export function startDeliveryLoop(opts: DeliveryLoopOptions): DeliveryLoop {
 
   /** Delivers one event until it is delivered or dead-lettered (or the loop stops: then it stays next). */
   async function settle(token: string, entry: OutboxEntry, signal: AbortSignal, replay?: DeadLetter): Promise<void> {
-    const parsed = ChargeEvent.safeParse(entry.event);
+    const parsed = kind.schema.safeParse(entry.event);
     let attempts = 0;
     for (;;) {
       let outcome: DeliveryOutcome;
-      if (!parsed.success) outcome = { kind: 'reject', reason: 'the outbox entry is not a valid charge event' };
+      if (!parsed.success) outcome = { kind: 'reject', reason: `the outbox entry is not a valid ${kind.what}` };
       else {
         try {
           outcome = await opts.output.deliver(parsed.data, signal);
@@ -125,20 +143,20 @@ export function startDeliveryLoop(opts: DeliveryLoopOptions): DeliveryLoop {
       if (step.action === 'advance') {
         if (replay) await opts.store.replayed(name, token, replay);
         else await opts.store.advance(name, token, entry.cursor, entry.eventId);
-        log.info({ eventId: entry.eventId, replay: Boolean(replay), detail: outcome.kind === 'delivered' ? outcome.detail : undefined }, 'billing event delivered');
+        log.info({ eventId: entry.eventId, replay: Boolean(replay), detail: outcome.kind === 'delivered' ? outcome.detail : undefined }, `${kind.what} delivered`);
         opts.onSettled?.({ eventId: entry.eventId, result: 'delivered', attempts });
         return;
       }
       if (step.action === 'dead-letter') {
-        const event = parsed.success ? parsed.data : undefined;
+        const summary = parsed.success ? kind.summary(parsed.data) : undefined;
         const dl: DeadLetter = {
           id: `${name}-${entry.eventId || entry.cursor}`,
           output: name,
           eventId: entry.eventId,
           cursor: entry.cursor,
-          caseId: event?.caseId ?? '',
-          kind: event?.kind ?? 'unknown',
-          codes: event?.lines.map((l) => l.code) ?? [],
+          caseId: summary?.caseId ?? '',
+          kind: summary?.kind ?? 'unknown',
+          codes: summary?.codes ?? [],
           reason: step.reason,
           attempts,
           deadAt: clock().toISOString(),
@@ -146,11 +164,11 @@ export function startDeliveryLoop(opts: DeliveryLoopOptions): DeliveryLoop {
           replays: replay?.replays ?? 0,
         };
         await opts.store.deadLetter(name, token, dl, replay ? undefined : entry.cursor);
-        log.error({ eventId: entry.eventId, reason: step.reason, attempts }, 'billing event dead-lettered');
+        log.error({ eventId: entry.eventId, reason: step.reason, attempts }, `${kind.what} dead-lettered`);
         opts.onSettled?.({ eventId: entry.eventId, result: 'dead-lettered', attempts });
         return;
       }
-      log.warn({ eventId: entry.eventId, attempts, retryInMs: step.delayMs, reason: outcome.kind === 'retry' ? outcome.reason : '' }, 'billing delivery failed; retrying');
+      log.warn({ eventId: entry.eventId, attempts, retryInMs: step.delayMs, reason: outcome.kind === 'retry' ? outcome.reason : '' }, `${kind.what} delivery failed; retrying`);
       await pause(step.delayMs, signal);
       if (signal.aborted) return;
     }

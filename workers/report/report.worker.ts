@@ -16,6 +16,7 @@ import { withArtifact } from '../../shared/artifacts/artifact-store.js';
 import { FINAL_PACS_OBJECTS, finalDocumentsStored } from '../../shared/lifecycle/next-job.js';
 import type { StageJob } from '../../shared/queues.js';
 import { REPORT_ARTIFACTS } from '../../shared/reports/report-refs.js';
+import { withResultEvent } from '../../shared/ehr/result-event.js';
 import type { WorkerDeps } from '../deps.js';
 import { writeFinalDocuments, writePreliminaryDocuments } from './write-documents.js';
 
@@ -57,9 +58,11 @@ async function writeAndStoreFinal(caseId: string, now: Date, deps: WorkerDeps, s
   await deps.source.storeInstances(pacsFiles, signal);
   const at = deps.clock().toISOString();
   const mark = (a: ArtifactRef): ArtifactRef => (FINAL_PACS_OBJECTS.includes(a.name) ? { ...a, storedToPacsAt: at } : a);
-  await deps.store.update(c.id, ACTOR, (cur) =>
-    cur.status === 'signed'
-      ? { next: { ...cur, artifacts: cur.artifacts.map(mark) }, reason: `stored to the PACS (${deps.source.kind}): verified SR and Encapsulated PDF` }
-      : null,
-  );
+  // The signed result goes to the EHR's results outbox in the same step (ORU^R01, docs/ehr.md).
+  const resultsOn = Boolean(deps.config.ILDFLOW_RESULTS_MLLP);
+  await deps.store.update(c.id, ACTOR, (cur) => {
+    if (cur.status !== 'signed') return null;
+    const change = { next: { ...cur, artifacts: cur.artifacts.map(mark) }, reason: `stored to the PACS (${deps.source.kind}): verified SR and Encapsulated PDF` };
+    return resultsOn ? withResultEvent(change, 'signed') : change;
+  });
 }

@@ -1,7 +1,8 @@
 /**
- * Retrieve: finds the patient's prior chest CT, picks the series, spools it to the artifact store and
- * checks it is complete. Triggered by a new order, an admin retry, a PACS event (resume from
- * `awaiting_study`) or the awaiting-study deadline. One job per case and attempt; idempotent: a case
+ * Retrieve: finds the patient's prior chest CT, checks that the study's patient identifiers agree with the
+ * order's (else the case is held `on_hold`), picks the series, spools it to the artifact store and checks it
+ * is complete. Triggered by a new order, an admin retry, a PACS event (resume from `awaiting_study`), an
+ * admin's reconcile (resume from `on_hold`) or the awaiting-study deadline. One job per case and attempt; idempotent: a case
  * already past retrieval only has its next job (re-)enqueued. PACS errors are retried with backoff
  * (shared/queues.ts RETRY), then the case fails with the reason.
  */
@@ -10,6 +11,7 @@ import type { Case, SourceSeries } from '../../shared/domain/case.js';
 import { PacsUnavailable } from '../../shared/errors.js';
 import { candidateStudies, selectSeries, type SeriesChoice } from '../../shared/pacs/select-series.js';
 import type { SeriesSummary, StudySummary } from '../../shared/pacs/source.js';
+import { holdIfIdentifiersDiffer, type HeldStudy } from '../../shared/lifecycle/identity-hold.js';
 import { endWaitIfDue } from '../../shared/lifecycle/next-job.js';
 import type { StageJob } from '../../shared/queues.js';
 import type { WorkerDeps } from '../deps.js';
@@ -31,6 +33,13 @@ export async function retrieve(job: StageJob, deps: WorkerDeps, signal: AbortSig
     return;
   }
   const { study, series, choice } = found;
+  // Two identifiers before anything is retrieved or analysed (shared/lifecycle/identity-hold.ts).
+  c = await deps.store.update(c.id, ACTOR, (cur, now) => holdIfIdentifiersDiffer(cur, now, heldStudy(study)));
+  if (c.status === 'on_hold') {
+    deps.logger.warn({ caseId: c.id, differs: c.hold?.differs }, 'case held: the study disagrees with the order on patient identifiers');
+    return;
+  }
+  if (c.status !== 'retrieving') return;
   const spool = await deps.artifacts.freshSpool(c.id);
   try {
     const got = await deps.source.retrieveSeries(study.studyInstanceUid, series.seriesInstanceUid, spool, signal);
@@ -64,6 +73,14 @@ export async function retrieve(job: StageJob, deps: WorkerDeps, signal: AbortSig
   }
   await deps.pipeline.enqueueNext(c, job.traceId);
 }
+
+const heldStudy = (s: StudySummary): HeldStudy => ({
+  studyInstanceUid: s.studyInstanceUid,
+  accessionNumber: s.accessionNumber,
+  patientId: s.patientId,
+  patientName: s.patientName,
+  birthDate: s.patientBirthDate,
+});
 
 type Found =
   | { kind: 'series'; study: StudySummary; series: SeriesSummary; choice: SeriesChoice }

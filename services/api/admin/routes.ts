@@ -2,11 +2,13 @@ import { Router } from 'express';
 import type { ApiDeps } from '../deps.js';
 import { mount } from '../mount.js';
 import { listDeadLetters, replayDeadLetter } from './dead-letters.js';
+import { reconcileCase } from './reconcile-case.js';
 import { retryCase } from './retry-case.js';
 
 export function adminRoutes(deps: ApiDeps): Router {
   const r = Router();
   mount(r, deps.users, 'retryCase', retryCase(deps));
+  mount(r, deps.users, 'reconcileCase', reconcileCase(deps));
   mount(r, deps.users, 'deadLetters', listDeadLetters(deps));
   mount(r, deps.users, 'replayDeadLetter', replayDeadLetter(deps));
   return r;

@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import { buildReversalEvent } from '../../../shared/billing/charge-event.js';
 import { AddendumBody } from '../../../shared/domain/case.js';
+import { withResultEvent } from '../../../shared/ehr/result-event.js';
 import { addAddendum as decideAddendum } from '../../../shared/review/index.js';
 import { parseInput, userOf } from '../context.js';
 import type { ApiDeps } from '../deps.js';
@@ -19,6 +20,7 @@ export const addAddendum =
     const ids = body.decision === 'reject' ? (current.billing?.eventIds ?? []) : [];
     const charges = ids.length ? await (deps.chargeEventsOf ?? ((x) => scanChargeEvents(deps.store, x)))(ids) : [];
     const reversals = { charges, build: buildReversalEvent };
-    const c = await deps.store.update(current.id, user.id, (cur, now) => decideAddendum(cur, user, body, now, reversals));
+    // An addendum to a result the EHR has is sent to it as a corrected result (OBR-25 C, docs/ehr.md).
+    const c = await deps.store.update(current.id, user.id, (cur, now) => withResultEvent(decideAddendum(cur, user, body, now, reversals), 'addendum'));
     res.json({ id: c.id, status: c.status, review: c.review, billing: c.billing });
   };

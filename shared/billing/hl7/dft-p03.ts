@@ -10,6 +10,9 @@
 import { createHash } from 'node:crypto';
 import type { ChargeEvent } from '../charge-event.js';
 import { escapeHl7, FIELD_SEPARATOR, ENCODING_CHARACTERS } from './escape.js';
+import { comps, hl7Date, hl7DateTime, segment } from './segment.js';
+
+export { hl7Date, hl7DateTime };
 
 /** HL7 table 0396 coding systems. */
 const CPT = 'C4'; // CPT-4 (also CPT modifiers 22/52)
@@ -45,31 +48,6 @@ export type DftOptions = Readonly<{
  */
 export function messageControlId(eventId: string): string {
   return `IF${createHash('sha256').update(eventId).digest('hex').slice(0, 18).toUpperCase()}`;
-}
-
-/** HL7 DTM in UTC: YYYYMMDDHHMMSS+0000. */
-export function hl7DateTime(d: Date): string {
-  const iso = d.toISOString();
-  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}+0000`;
-}
-
-/** HL7 DT from YYYY-MM-DD. */
-export function hl7Date(isoDate: string): string {
-  return isoDate.replaceAll('-', '');
-}
-
-/** A field from components; each component is escaped, trailing empty components dropped. */
-function comps(...values: (string | undefined)[]): string {
-  const out = values.map((v) => escapeHl7(v ?? ''));
-  while (out.length > 0 && out[out.length - 1] === '') out.pop();
-  return out.join('^');
-}
-
-/** A segment from its fields (index 1 = field 1); trailing empty fields dropped. */
-function segment(name: string, fields: readonly (string | undefined)[]): string {
-  const out = fields.map((f) => f ?? '');
-  while (out.length > 0 && out[out.length - 1] === '') out.pop();
-  return [name, ...out].join(FIELD_SEPARATOR);
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * MLLP framing (HL7 v2 Minimal Lower Layer Protocol, HL7 v2.5.1 Appendix C): each message travels as
  * <VT 0x0B> message <FS 0x1C><CR 0x0D>. Pure: framing, an incremental decoder for a byte stream, and
- * reading an ACK. The socket work lives in workers/billing/mllp-client.ts.
+ * reading an ACK. The socket work lives in workers/billing/mllp-client.ts (sending) and
+ * services/ehr/order-listener.ts (receiving).
  */
 import { unescapeHl7 } from './escape.js';
 
@@ -9,9 +10,10 @@ export const START_BLOCK = 0x0b;
 export const END_BLOCK = 0x1c;
 export const CARRIAGE_RETURN = 0x0d;
 
-/** One message in an MLLP frame (UTF-8, matching MSH-18 `UNICODE UTF-8`). */
-export function frameMllp(message: string): Buffer {
-  return Buffer.concat([Buffer.from([START_BLOCK]), Buffer.from(message, 'utf8'), Buffer.from([END_BLOCK, CARRIAGE_RETURN])]);
+/** One message in an MLLP frame: a string as UTF-8 (matching MSH-18 `UNICODE UTF-8`), bytes as they are. */
+export function frameMllp(message: string | Buffer): Buffer {
+  const body = typeof message === 'string' ? Buffer.from(message, 'utf8') : message;
+  return Buffer.concat([Buffer.from([START_BLOCK]), body, Buffer.from([END_BLOCK, CARRIAGE_RETURN])]);
 }
 
 /**
@@ -22,9 +24,15 @@ export class MllpDecoder {
   private buffer: Buffer = Buffer.alloc(0);
   constructor(private readonly maxBytes = 16 * 1024 * 1024) {}
 
+  /** The complete messages in UTF-8 (what ildflow's peers answer in). */
   push(chunk: Buffer): string[] {
+    return this.pushFrames(chunk).map((f) => f.toString('utf8'));
+  }
+
+  /** The complete messages as bytes: a receiver decodes them in the character set their MSH-18 names. */
+  pushFrames(chunk: Buffer): Buffer[] {
     this.buffer = Buffer.concat([this.buffer, chunk]);
-    const messages: string[] = [];
+    const messages: Buffer[] = [];
     for (;;) {
       const start = this.buffer.indexOf(START_BLOCK);
       if (start < 0) {
@@ -43,7 +51,7 @@ export class MllpDecoder {
         if (this.buffer.length > this.maxBytes) throw new Error(`MLLP frame larger than ${this.maxBytes} bytes`);
         break;
       }
-      messages.push(this.buffer.subarray(start + 1, end).toString('utf8'));
+      messages.push(Buffer.from(this.buffer.subarray(start + 1, end)));
       this.buffer = this.buffer.subarray(end + 2);
     }
     return messages;
