@@ -51,6 +51,12 @@ const Env = z
     /** `auto`: the dashboard cookie is Secure when the request came over TLS; `always`: on every answer. */
     ILDFLOW_COOKIE_SECURE: z.enum(['auto', 'always']).default('auto'),
     ILDFLOW_DATA_DIR: z.string().min(1).default('./var'),
+    /**
+     * How long Redis keeps audit entries once the daily files hold them (shared/audit, docs/operations.md
+     * "The audit trail"): the recent window tools read; the files are the record, kept six years
+     * (45 CFR 164.316(b)(2)).
+     */
+    ILDFLOW_AUDIT_REDIS_DAYS: z.coerce.number().positive().max(3650).default(7),
     ILDFLOW_PACS: PacsUrl.optional(),
     ILDFLOW_PACS_AUTH: z
       .string()
@@ -161,6 +167,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
   }
   if (!r.success || problems.length) throw new ConfigInvalid(problems);
   return Object.freeze({ ...r.data, ILDFLOW_DATA_DIR: path.resolve(r.data.ILDFLOW_DATA_DIR), pacsRequired, payerAdvisories });
+}
+
+/** What the offline tools (`ildflow audit verify`) need: where the data and Redis are, nothing else required. */
+export type StorageConfig = Readonly<Pick<Config, 'REDIS_URL' | 'ILDFLOW_REDIS_PREFIX' | 'ILDFLOW_DATA_DIR'>>;
+
+export function loadStorageConfig(env: NodeJS.ProcessEnv = process.env): StorageConfig {
+  const r = Env.pick({ REDIS_URL: true, ILDFLOW_REDIS_PREFIX: true, ILDFLOW_DATA_DIR: true }).safeParse(stripEmpty(env));
+  if (!r.success) throw new ConfigInvalid(r.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`));
+  return Object.freeze({ ...r.data, ILDFLOW_DATA_DIR: path.resolve(r.data.ILDFLOW_DATA_DIR) });
 }
 
 /** The advisory table file is read with the rest of the configuration, so its problems are listed with them. */

@@ -16,6 +16,9 @@ import { createImageSource } from '../../shared/pacs/create-source.js';
 import { QUEUE, createPipeline, type QueueName } from '../../shared/queues.js';
 import { connectRedis, pingConnection, pingRedis } from '../../shared/redis.js';
 import { createCaseStore } from '../../shared/store/case-store.js';
+import { redisLock } from '../../shared/store/redis-lock.js';
+import { auditDir } from '../../shared/audit/audit-files.js';
+import { startAuditExport } from '../../shared/audit/audit-export.js';
 import { createApp } from '../api/app.js';
 import { startOrthancPoller } from '../api/triggers/orthanc-poller.js';
 import { startWorkers } from '../../workers/main.js';
@@ -63,6 +66,17 @@ export async function openRuntime(
   const pipeline = createPipeline(redis, prefix);
   const metrics = createMetrics();
   const artifacts = createArtifactStore(config.ILDFLOW_DATA_DIR);
+  // Every process exports the audit trail to the daily files; a lease lets one write at a time (shared/audit).
+  const auditExport = startAuditExport({
+    redis,
+    stream: store.auditStream,
+    lock: redisLock(redis, store.keys.auditExportLock),
+    exportedKey: store.keys.auditExported,
+    dir: auditDir(config.ILDFLOW_DATA_DIR),
+    redisWindowMs: config.ILDFLOW_AUDIT_REDIS_DAYS * 24 * 3600 * 1000,
+    logger,
+    clock: () => new Date(),
+  });
 
   const stages = opts.roles.includes('worker')
     ? (Object.values(QUEUE) as QueueName[])
@@ -136,6 +150,7 @@ export async function openRuntime(
       await orthancPoller?.stop();
       await workers?.close(config.ILDFLOW_SHUTDOWN_GRACE_SECONDS * 1000);
       await source.close?.(); // the DIMSE C-MOVE receiver, when one was started
+      await auditExport.close(); // the last entries reach the files before Redis is let go
       await pipeline.close();
       await redis.quit().catch(() => redis.disconnect());
     },

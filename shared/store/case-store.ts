@@ -19,6 +19,8 @@ import { caseKeys, type Keys } from './keys.js';
 import { CREATE_CASE, SCAN_ORDERED_BY, SET_ORDERED_BY, UPDATE_CASE } from './scripts.js';
 import { createDeliveryStore } from './delivery-store.js';
 import { reviewRow, type ReviewRow } from './review-row.js';
+import { createAuditStream, type AuditStream } from '../audit/audit-stream.js';
+import type { AuditFields } from '../audit/audit-chain.js';
 
 /** An event appended to the billing outbox stream in the same step as the case change. */
 export type OutboxEvent = Readonly<{ eventId: string; event: unknown }>;
@@ -32,8 +34,8 @@ export type Change = Readonly<{ next: Case; reason: string; events?: readonly Ou
 
 export type Actor = string;
 
-/** `caseIds`: the cases a read of many disclosed (stored space-separated: case ids have no spaces). */
-export type AuditEntry = Readonly<{ userId: string; action: string; caseId?: string; caseIds?: readonly string[]; ip?: string; detail?: string }>;
+/** `caseIds`: the cases a read of many disclosed. */
+export type AuditEntry = AuditFields;
 
 /** `orderedBy`: only the cases this user ordered (an orderer's list, DESIGN.md §6). */
 export type ListQuery = Readonly<{ status?: CaseStatus; patientId?: string; orderedBy?: string; cursor?: string; limit: number }>;
@@ -46,6 +48,7 @@ export type CaseStore = ReturnType<typeof createCaseStore>;
 
 export function createCaseStore(redis: Redis, prefix: string, clock: () => Date = () => new Date()) {
   const keys: Keys = caseKeys(prefix);
+  const auditStream = createAuditStream(redis, keys, clock);
 
   async function find(id: string): Promise<Case | null> {
     if (!/^[A-Za-z0-9-]{1,64}$/.test(id)) return null;
@@ -275,16 +278,14 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
     return redis.zrange(keys.patient(patientId), '0', '-1');
   }
 
+  /** Appends to the hash-chained audit trail (shared/audit), which the files then keep. */
   async function audit(entry: AuditEntry): Promise<void> {
-    const { caseIds, ...one } = entry;
-    const all = { at: clock().toISOString(), ...one, ...(caseIds ? { caseIds: caseIds.join(' ') } : {}) };
-    const fields = Object.entries(all).flatMap(([k, v]) => (v === undefined ? [] : [k, String(v)]));
-    await redis.xadd(keys.audit, '*', ...fields);
+    await auditStream.append(entry);
   }
 
-  async function auditTrail(limit = 1000): Promise<Record<string, string>[]> {
-    const rows = await redis.xrange(keys.audit, '-', '+', 'COUNT', String(limit));
-    return rows.map(([, f]) => Object.fromEntries(pairsOf(f)));
+  /** The entries Redis still holds (a recent window; the daily files hold the whole trail). */
+  function auditTrail(limit = 1000): Promise<Record<string, string>[]> {
+    return auditStream.recent(limit);
   }
 
   /** Billing events after a cursor (a Redis stream id), in order. At-least-once: a consumer keeps its cursor. */
@@ -315,6 +316,8 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
     casesOfPatient,
     audit,
     auditTrail,
+    /** The audit stream itself, for the file export (shared/audit/audit-export.ts). */
+    auditStream: auditStream as AuditStream,
     billingEvents,
     /** Billing output cursors, locks and the dead-letter list (delivery-store.ts). */
     delivery: createDeliveryStore(redis, prefix),

@@ -11,6 +11,7 @@
  */
 import type { Redis } from 'ioredis';
 import { caseKeys } from './keys.js';
+import { redisLock } from './redis-lock.js';
 
 export type DeadLetterStatus = 'dead' | 'replaying';
 
@@ -41,15 +42,6 @@ export class DeliveryLockLost extends Error {
     this.name = 'DeliveryLockLost';
   }
 }
-
-// KEYS[1] lock; ARGV[1] token, ARGV[2] ttl ms.
-const RENEW = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0`;
-
-const RELEASE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
 
 // KEYS: lock, cursor, attempts. ARGV: token, cursor, eventId. Moves the cursor past a delivered event.
 const ADVANCE = `
@@ -110,18 +102,10 @@ export function createDeliveryStore(redis: Redis, prefix: string) {
   }
 
   return {
-    async acquireLock(output: string, token: string, ttlMs: number): Promise<boolean> {
-      return (await redis.set(keys.billingLock(output), token, 'PX', ttlMs, 'NX')) === 'OK';
-    },
-    async renewLock(output: string, token: string, ttlMs: number): Promise<boolean> {
-      return Number(await redis.eval(RENEW, 1, keys.billingLock(output), token, ttlMs)) === 1;
-    },
-    async releaseLock(output: string, token: string): Promise<void> {
-      await redis.eval(RELEASE, 1, keys.billingLock(output), token);
-    },
-    async lockHolder(output: string): Promise<string | null> {
-      return redis.get(keys.billingLock(output));
-    },
+    acquireLock: (output: string, token: string, ttlMs: number) => redisLock(redis, keys.billingLock(output)).acquire(token, ttlMs),
+    renewLock: (output: string, token: string, ttlMs: number) => redisLock(redis, keys.billingLock(output)).renew(token, ttlMs),
+    releaseLock: (output: string, token: string) => redisLock(redis, keys.billingLock(output)).release(token),
+    lockHolder: (output: string) => redisLock(redis, keys.billingLock(output)).holder(),
 
     async cursor(output: string): Promise<string | undefined> {
       return (await redis.get(keys.billingCursor(output))) ?? undefined;

@@ -33,6 +33,11 @@ export function caseKeys(prefix: string) {
     billingDeadLetters: k('billing:dead-letters'),
     billingDeadLetterIndex: k('billing:dead-letters:index'),
     audit: k('audit'),
+    // The audit trail's chain (shared/audit): the last entry's `<seq> <sha256>`, the stream id the file
+    // export has written up to, and the lease of the one process that writes the files.
+    auditHead: k('audit:head'),
+    auditExported: k('audit:exported'),
+    auditExportLock: k('audit:export-lock'),
     /** Where the reconciler's round-robin over each status index stands (workers/reconcile). */
     reconcileOffsets: k('reconcile:offsets'),
   };
