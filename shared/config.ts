@@ -57,6 +57,13 @@ const Env = z
      * (45 CFR 164.316(b)(2)).
      */
     ILDFLOW_AUDIT_REDIS_DAYS: z.coerce.number().positive().max(3650).default(7),
+    /**
+     * Spool retention (shared/lifecycle/spool-retention.ts, docs/operations.md "Spool retention"): hours a
+     * case's spooled series is kept after the case ends (0: purged at the next run), and how often the purge
+     * runs. Reports stay; the images remain in the PACS.
+     */
+    ILDFLOW_SPOOL_RETENTION_HOURS: z.coerce.number().min(0).max(24 * 3650).default(720),
+    ILDFLOW_SPOOL_PURGE_INTERVAL_SECONDS: z.coerce.number().positive().max(24 * 3600).default(3600),
     ILDFLOW_PACS: PacsUrl.optional(),
     ILDFLOW_PACS_AUTH: z
       .string()

@@ -108,18 +108,24 @@ export function createPipeline(connection: ConnectionOptions, prefix: string) {
 
 /** The reconciler's queue (workers/reconcile): not a stage, so not in QUEUE, the dashboard or the depth gauge. */
 export const RECONCILE_QUEUE = 'reconcile';
-const RECONCILE_SCHEDULER = 'reconcile-cases';
+/** The spool purge's queue (workers/purge-spools): not a stage either. */
+export const PURGE_SPOOLS_QUEUE = 'purge-spools';
+
+/** A repeating task of the worker role: its queue, its job scheduler's id, its interval. */
+export type RepeatingTask = Readonly<{ queue: string; scheduler: string; everyMs: number }>;
+
+export const reconcileTask = (everyMs: number): RepeatingTask => ({ queue: RECONCILE_QUEUE, scheduler: 'reconcile-cases', everyMs });
+export const purgeSpoolsTask = (everyMs: number): RepeatingTask => ({ queue: PURGE_SPOOLS_QUEUE, scheduler: 'purge-spools', everyMs });
 
 /**
- * The reconciler's BullMQ job scheduler: one job every `everyMs`, taken by one of the worker processes, so
- * one run at a time across the deployment (a run is bounded and idempotent, so one that outlasts the
- * interval and meets the next is harmless). Every worker process upserts it at start-up, with its
- * configured interval.
+ * A task's BullMQ job scheduler: one job every `everyMs`, taken by one of the worker processes, so one run
+ * at a time across the deployment (a run is bounded and idempotent, so one that outlasts the interval and
+ * meets the next is harmless). Every worker process upserts it at start-up, with its configured interval.
  */
-export async function scheduleReconciler(connection: ConnectionOptions, prefix: string, everyMs: number): Promise<Queue> {
-  const queue = new Queue(RECONCILE_QUEUE, { connection, prefix: `${prefix}:bull` });
-  await queue.upsertJobScheduler(RECONCILE_SCHEDULER, { every: everyMs }, {
-    name: RECONCILE_QUEUE,
+export async function scheduleRepeating(connection: ConnectionOptions, prefix: string, task: RepeatingTask): Promise<Queue> {
+  const queue = new Queue(task.queue, { connection, prefix: `${prefix}:bull` });
+  await queue.upsertJobScheduler(task.scheduler, { every: task.everyMs }, {
+    name: task.queue,
     data: {},
     opts: { removeOnComplete: { count: 20 }, removeOnFail: { count: 50 } },
   });

@@ -4,7 +4,7 @@ import type { ArtifactStore } from '../shared/artifacts/artifact-store.js';
 import type { Config } from '../shared/config.js';
 import type { IldEngine } from '../shared/engines/contract.js';
 import type { ImageSource } from '../shared/pacs/source.js';
-import type { ReconcileRunSummary } from '../shared/metrics.js';
+import type { PurgeRunSummary, ReconcileRunSummary } from '../shared/metrics.js';
 import type { Pipeline } from '../shared/queues.js';
 import type { CaseStore } from '../shared/store/case-store.js';
 import type { Redis } from '../shared/redis.js';
@@ -23,4 +23,6 @@ export type WorkerDeps = Readonly<{
   observeStage?: (stage: string, outcome: 'ok' | 'error', seconds: number) => void;
   /** Called with each reconciler run's summary (workers/reconcile) for its metrics. */
   observeReconcile?: (run: ReconcileRunSummary) => void;
+  /** Called with each spool purge run's summary (workers/purge-spools) for its metrics. */
+  observePurge?: (run: PurgeRunSummary) => void;
 }>;

@@ -83,7 +83,7 @@ export async function openRuntime(
     : opts.roles.filter((r) => r.startsWith('worker:')).map((r) => r.slice(7) as QueueName);
   const workers = stages.length
     ? startWorkers(
-        { config, redis, store, pipeline, artifacts, source, engine, logger, clock: () => new Date(), observeStage: metrics.observeStage, observeReconcile: metrics.observeReconcile },
+        { config, redis, store, pipeline, artifacts, source, engine, logger, clock: () => new Date(), observeStage: metrics.observeStage, observeReconcile: metrics.observeReconcile, observePurge: metrics.observePurge },
         { connection: redis, stages, sweepIntervalMs: opts.sweepIntervalMs },
       )
     : null;

@@ -282,6 +282,11 @@ export type Case = {
    */
   resumeVersion?: number;
   source?: SourceSeries;
+  /**
+   * The spooled series was purged after retention (shared/lifecycle/spool-retention.ts): the images are in
+   * the PACS only. A new retrieval (an admin retry) drops it.
+   */
+  spool?: Readonly<{ purgedAt: string; bytes: number }>;
   ineligibleReasons?: string[];
   result?: EngineResult;
   claim?: Claim;

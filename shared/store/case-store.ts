@@ -15,6 +15,7 @@ import {
 } from '../domain/case.js';
 import { legacyOrderer } from '../auth/case-access.js';
 import { CaseNotFound, TransitionRefused } from '../errors.js';
+import { awaitsSpoolPurge, SPOOL_ENDED } from '../lifecycle/spool-retention.js';
 import { caseKeys, type Keys } from './keys.js';
 import { CREATE_CASE, SCAN_ORDERED_BY, SET_ORDERED_BY, UPDATE_CASE } from './scripts.js';
 import { createDeliveryStore } from './delivery-store.js';
@@ -165,7 +166,7 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
       const entry: TimelineEntry = { at: next.updatedAt, actor, from: current.status, to: next.status, reason };
       const ok = (await redis.eval(
         UPDATE_CASE,
-        10,
+        11,
         keys.case(id),
         keys.timeline(id),
         keys.status(current.status),
@@ -176,6 +177,7 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
         keys.billingEvents,
         keys.billingEventIds,
         keys.reviewRows,
+        keys.spoolsEnded,
         String(current.version),
         String(next.version),
         JSON.stringify(next),
@@ -187,6 +189,7 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
         next.status === 'in_review' && next.claim ? Date.parse(next.claim.expiresAt) : '',
         next.status === 'awaiting_study' && next.awaitingStudyUntil ? Date.parse(next.awaitingStudyUntil) : '',
         reviewScore(next) === '' ? '' : JSON.stringify(reviewRow(next)),
+        awaitsSpoolPurge(next) ? now.getTime() : '',
         ...events.flatMap((e) => [e.eventId, JSON.stringify(e.event)]),
       )) as number;
       if (ok === 1) return next;
@@ -274,6 +277,30 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
     return redis.zrange(keys.awaiting, '0', '-1');
   }
 
+  /**
+   * Upgrade step, run by the spool purge until it has run once: cases that ended before the purge index
+   * existed are put in it, as ended at their last change. Returns how many it added (0 once done).
+   */
+  async function backfillSpoolIndex(): Promise<number> {
+    if (await redis.exists(keys.spoolsBackfilled)) return 0;
+    let added = 0;
+    for (const status of SPOOL_ENDED) {
+      for (let start = 0; ; start += 500) {
+        const ids = await redis.zrange(keys.status(status), String(start), String(start + 499));
+        for (const c of await Promise.all(ids.map(find)))
+          if (c && awaitsSpoolPurge(c)) added += await redis.zadd(keys.spoolsEnded, 'NX', Date.parse(c.updatedAt), c.id);
+        if (ids.length < 500) break;
+      }
+    }
+    await redis.set(keys.spoolsBackfilled, new Date().toISOString());
+    return added;
+  }
+
+  /** Ended cases whose spool is not purged and that ended at or before `endedBy`, oldest first. */
+  async function spoolsEndedBy(endedBy: Date, limit: number): Promise<string[]> {
+    return redis.zrangebyscore(keys.spoolsEnded, '-inf', String(endedBy.getTime()), 'LIMIT', 0, limit);
+  }
+
   async function casesOfPatient(patientId: string): Promise<string[]> {
     return redis.zrange(keys.patient(patientId), '0', '-1');
   }
@@ -314,6 +341,8 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
     awaitingStudy,
     awaitingStudyExpired,
     casesOfPatient,
+    spoolsEndedBy,
+    backfillSpoolIndex,
     audit,
     auditTrail,
     /** The audit stream itself, for the file export (shared/audit/audit-export.ts). */

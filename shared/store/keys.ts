@@ -32,6 +32,10 @@ export function caseKeys(prefix: string) {
     billingReplay: (output: string) => k(`billing:replay:${output}`),
     billingDeadLetters: k('billing:dead-letters'),
     billingDeadLetterIndex: k('billing:dead-letters:index'),
+    /** Ended cases whose spool is not purged yet, scored by when they ended (shared/lifecycle/spool-retention.ts). */
+    spoolsEnded: k('spools:ended'),
+    /** Set once the cases that ended before the index existed are in it (case-store.ts `backfillSpoolIndex`). */
+    spoolsBackfilled: k('spools:backfilled'),
     audit: k('audit'),
     // The audit trail's chain (shared/audit): the last entry's `<seq> <sha256>`, the stream id the file
     // export has written up to, and the lease of the one process that writes the files.

@@ -54,7 +54,8 @@ export async function retrieve(job: StageJob, deps: WorkerDeps, signal: AbortSig
       retrievedAt: deps.clock().toISOString(),
       seriesDir,
     };
-    c = await deps.store.update(c.id, ACTOR, (cur) => ({
+    c = await deps.store.update(c.id, ACTOR, ({ spool: _purged, ...cur }) => ({
+      // A new spool: an earlier one's purge (before an admin retry) no longer describes it.
       next: { ...cur, status: 'analyzing', source },
       reason: `retrieved ${got.files} images (${(got.bytes / 1e6).toFixed(1)} MB); ${choice.why}`,
     }));
