@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { ConfigInvalid } from './errors.js';
 import { DEFAULT_PAYER_ADVISORIES, parsePayerAdvisoryTable, type PayerAdvisoryTable } from './billing/payer-advisories.js';
 import { DEFAULT_MAX_INSTANCE_BYTES } from './pacs/instance-cap.js';
+import { DEFAULT_MIN_FREE, parseMinFree } from './artifacts/disk-space.js';
 
 const PacsUrl = z.string().refine((u) => /^(https?:\/\/|dicom:\/\/|file:\/\/)/.test(u), {
   message: 'must be http(s)://host/dicom-web, dicom://AET@host:port?… or file:///dir',
@@ -64,6 +65,17 @@ const Env = z
      */
     ILDFLOW_SPOOL_RETENTION_HOURS: z.coerce.number().min(0).max(24 * 3650).default(720),
     ILDFLOW_SPOOL_PURGE_INTERVAL_SECONDS: z.coerce.number().positive().max(24 * 3600).default(3600),
+    /**
+     * Disk watermark of the data volume (shared/artifacts/disk-space.ts, docs/operations.md "Disk
+     * watermarks"): bytes (`5000000000`, `5GB`, `20GiB`) or a percentage (`10%`); below it retrieval waits,
+     * re-checking every ILDFLOW_DISK_RECHECK_SECONDS. Default: the larger of 10 % and 5 GB.
+     */
+    ILDFLOW_DISK_MIN_FREE: z
+      .string()
+      .refine((v) => parseMinFree(v) !== null, { message: 'must be a byte count (e.g. 5000000000, 5GB, 20GiB) or a percentage of the volume (e.g. 10%)' })
+      .transform((v) => parseMinFree(v)!)
+      .default(DEFAULT_MIN_FREE),
+    ILDFLOW_DISK_RECHECK_SECONDS: z.coerce.number().positive().max(3600).default(30),
     ILDFLOW_PACS: PacsUrl.optional(),
     ILDFLOW_PACS_AUTH: z
       .string()

@@ -6,6 +6,8 @@ export type Metrics = Readonly<{
   observeStage(stage: string, outcome: 'ok' | 'error', seconds: number): void;
   observeReconcile(run: ReconcileRunSummary): void;
   observePurge(run: PurgeRunSummary): void;
+  observeDisk(state: Readonly<{ freeBytes: number; requiredBytes: number }>): void;
+  observeDiskWait(): void;
 }>;
 
 /** One spool purge run (workers/purge-spools): cases whose series was removed, bytes freed. */
@@ -56,8 +58,18 @@ export function createMetrics(): Metrics {
   });
   const purgedBytes = new Counter({ name: 'ildflow_spool_purged_bytes_total', help: 'Bytes of spooled series removed after retention', registers: [registry] });
   const lastPurge = new Gauge({ name: 'ildflow_spool_purge_last_run_timestamp_seconds', help: 'When the last spool purge run in this process ended (Unix time)', registers: [registry] });
+  const diskFree = new Gauge({ name: 'ildflow_disk_free_bytes', help: 'Free bytes on the data volume (ILDFLOW_DATA_DIR) at the last check', registers: [registry] });
+  const diskRequired = new Gauge({ name: 'ildflow_disk_required_free_bytes', help: 'The watermark ILDFLOW_DISK_MIN_FREE resolves to on the data volume, in bytes', registers: [registry] });
+  const diskWaits = new Counter({ name: 'ildflow_retrieval_disk_waits_total', help: 'Retrievals put off or stopped because free space was below ILDFLOW_DISK_MIN_FREE', registers: [registry] });
   return {
     registry,
+    observeDisk(state) {
+      diskFree.set(state.freeBytes);
+      diskRequired.set(state.requiredBytes);
+    },
+    observeDiskWait() {
+      diskWaits.inc();
+    },
     observePurge(run) {
       purgedCases.inc(run.cases);
       purgedBytes.inc(run.bytes);

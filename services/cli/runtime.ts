@@ -19,6 +19,7 @@ import { createCaseStore } from '../../shared/store/case-store.js';
 import { redisLock } from '../../shared/store/redis-lock.js';
 import { auditDir } from '../../shared/audit/audit-files.js';
 import { startAuditExport } from '../../shared/audit/audit-export.js';
+import { diskState, readDisk } from '../../shared/artifacts/disk-space.js';
 import { createApp } from '../api/app.js';
 import { startOrthancPoller } from '../api/triggers/orthanc-poller.js';
 import { startWorkers } from '../../workers/main.js';
@@ -83,7 +84,7 @@ export async function openRuntime(
     : opts.roles.filter((r) => r.startsWith('worker:')).map((r) => r.slice(7) as QueueName);
   const workers = stages.length
     ? startWorkers(
-        { config, redis, store, pipeline, artifacts, source, engine, logger, clock: () => new Date(), observeStage: metrics.observeStage, observeReconcile: metrics.observeReconcile, observePurge: metrics.observePurge },
+        { config, redis, store, pipeline, artifacts, source, engine, logger, clock: () => new Date(), observeStage: metrics.observeStage, observeReconcile: metrics.observeReconcile, observePurge: metrics.observePurge, observeDisk: metrics.observeDisk, observeDiskWait: metrics.observeDiskWait },
         { connection: redis, stages, sweepIntervalMs: opts.sweepIntervalMs },
       )
     : null;
@@ -124,6 +125,12 @@ export async function openRuntime(
       metrics: metrics.registry,
       pingRedis: () => pingConnection(redis), // the runtime's connection: a probe opens none of its own
       pacsReady: () => source.ping(),
+      // The data volume against its watermark: retrievals wait while it is low (docs/operations.md).
+      diskState: async () => {
+        const state = diskState(await readDisk(config.ILDFLOW_DATA_DIR), config.ILDFLOW_DISK_MIN_FREE);
+        metrics.observeDisk(state);
+        return state;
+      },
       // The configured payer advisory table (ILDFLOW_PAYER_ADVISORIES_FILE), shown when a case is created.
       advisoriesFor: (coverage) => advisoriesFor(coverage, config.payerAdvisories),
     });
