@@ -102,6 +102,11 @@ const Env = z
     ILDFLOW_BILLING_WEBHOOK_URL: z.string().url().optional(),
     ILDFLOW_BILLING_WEBHOOK_SECRET: z.string().min(16, 'at least 16 characters').optional(),
     ILDFLOW_BILLING_MODE: z.enum(['global', 'split']).default('global'),
+    /**
+     * The REST billing feed's window (workers/billing/trim-outbox.ts, docs/billing.md): the outbox keeps at
+     * least this many days of events, and whatever an output has not delivered; older ones are trimmed.
+     */
+    ILDFLOW_BILLING_FEED_WINDOW_DAYS: z.coerce.number().positive().max(3650).default(30),
     /** JSON payer advisory table replacing the defaults of DESIGN.md (shared/billing/payer-advisories.ts). */
     ILDFLOW_PAYER_ADVISORIES_FILE: z.string().min(1).optional(),
     /** MSH-4 / MSH-5 / MSH-6 of the DFT^P03 messages (and PID-3's assigning authority). */

@@ -48,9 +48,10 @@ export function createPipeline(connection: ConnectionOptions, prefix: string) {
       jobId,
       attempts: RETRY[name].attempts,
       backoff: { type: 'exponential', delay: RETRY[name].delayMs },
-      // Finished jobs are kept a while for the dashboard, then trimmed; the case store is the record.
+      // Finished jobs are kept a while for the dashboard, then trimmed, by age and by count so a burst of
+      // failures cannot grow Redis either; the case store is the record (a failed case says why).
       removeOnComplete: { age: 24 * 3600, count: 5000 },
-      removeOnFail: { age: 7 * 24 * 3600 },
+      removeOnFail: { age: 7 * 24 * 3600, count: 5000 },
       ...extra,
     };
   }
@@ -111,11 +112,15 @@ export const RECONCILE_QUEUE = 'reconcile';
 /** The spool purge's queue (workers/purge-spools): not a stage either. */
 export const PURGE_SPOOLS_QUEUE = 'purge-spools';
 
+/** The billing outbox trim's queue (workers/billing/trim-outbox.ts), every minute. */
+export const TRIM_OUTBOX_QUEUE = 'trim-outbox';
+
 /** A repeating task of the worker role: its queue, its job scheduler's id, its interval. */
 export type RepeatingTask = Readonly<{ queue: string; scheduler: string; everyMs: number }>;
 
 export const reconcileTask = (everyMs: number): RepeatingTask => ({ queue: RECONCILE_QUEUE, scheduler: 'reconcile-cases', everyMs });
 export const purgeSpoolsTask = (everyMs: number): RepeatingTask => ({ queue: PURGE_SPOOLS_QUEUE, scheduler: 'purge-spools', everyMs });
+export const trimOutboxTask = (everyMs = 60_000): RepeatingTask => ({ queue: TRIM_OUTBOX_QUEUE, scheduler: 'trim-outbox', everyMs });
 
 /**
  * A task's BullMQ job scheduler: one job every `everyMs`, taken by one of the worker processes, so one run

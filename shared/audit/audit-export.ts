@@ -10,6 +10,7 @@ import { auditDay, parseRecord, sha256Hex } from './audit-chain.js';
 import { appendLines, filesTail } from './audit-files.js';
 import type { AuditStream } from './audit-stream.js';
 import type { RedisLock } from '../store/redis-lock.js';
+import { earlierId, streamIdAt } from '../store/stream-ids.js';
 import type { Redis } from 'ioredis';
 
 const BATCH = 500;
@@ -60,21 +61,11 @@ export async function exportAuditOnce(deps: AuditExportDeps): Promise<number> {
       await deps.redis.set(deps.exportedKey, cursor);
       if (rows.length < BATCH) break;
     }
-    if (cursor) {
-      const windowStart = `${deps.clock().getTime() - deps.redisWindowMs}-0`;
-      await deps.stream.trimBefore(compareIds(windowStart, cursor) < 0 ? windowStart : cursor);
-    }
+    if (cursor) await deps.stream.trimBefore(earlierId(streamIdAt(deps.clock().getTime() - deps.redisWindowMs), cursor));
     return written;
   } finally {
     await deps.lock.release(token).catch(() => {});
   }
-}
-
-/** Orders two stream ids (`<ms>-<n>`). */
-function compareIds(a: string, b: string): number {
-  const [am, an] = a.split('-').map(Number) as [number, number];
-  const [bm, bn] = b.split('-').map(Number) as [number, number];
-  return am - bm || an - bn;
 }
 
 /** Exports every `intervalMs` until closed; closing runs one last pass, so a clean stop leaves nothing behind. */

@@ -14,7 +14,8 @@ import {
   type TimelineEntry,
 } from '../domain/case.js';
 import { legacyOrderer } from '../auth/case-access.js';
-import { CaseNotFound, TransitionRefused } from '../errors.js';
+import { CaseNotFound, CursorExpired, TransitionRefused } from '../errors.js';
+import { compareStreamIds } from './stream-ids.js';
 import { awaitsSpoolPurge, SPOOL_ENDED } from '../lifecycle/spool-retention.js';
 import { caseKeys, type Keys } from './keys.js';
 import { CREATE_CASE, SCAN_ORDERED_BY, SET_ORDERED_BY, UPDATE_CASE } from './scripts.js';
@@ -315,8 +316,16 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
     return auditStream.recent(limit);
   }
 
-  /** Billing events after a cursor (a Redis stream id), in order. At-least-once: a consumer keeps its cursor. */
+  /**
+   * Billing events after a cursor (a Redis stream id), in order. At-least-once: a consumer keeps its cursor.
+   * A cursor older than the events the outbox trim removed is refused (CursorExpired, 410).
+   */
   async function billingEvents(after: string | undefined, limit: number): Promise<StoredEvent[]> {
+    const trimmedTo = after ? await redis.get(keys.billingTrimmedTo) : null;
+    if (after && trimmedTo && compareStreamIds(after, trimmedTo) < 0) {
+      const [oldest] = await redis.xrange(keys.billingEvents, '-', '+', 'COUNT', 1);
+      throw new CursorExpired(`events after ${after} are no longer in the feed (it keeps its window and what every output has delivered): read again without a cursor and dedupe on eventId`, oldest?.[0] ?? null);
+    }
     const start = after ? `(${after}` : '-';
     const rows = await redis.xrange(keys.billingEvents, start, '+', 'COUNT', limit);
     return rows.map(([cursor, f]) => {

@@ -85,6 +85,14 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('RPUSH', KEYS[2], ARGV[1])
 return 1`;
 
+// KEYS: events, trimmedTo. ARGV: minId. Removes the events before minId and records the newest removed.
+const TRIM_OUTBOX = `
+local last = redis.call('XREVRANGE', KEYS[1], '(' .. ARGV[1], '-', 'COUNT', 1)
+if #last == 0 then return 0 end
+local n = redis.call('XTRIM', KEYS[1], 'MINID', ARGV[1])
+redis.call('SET', KEYS[2], last[1][1])
+return n`;
+
 export type DeliveryStore = ReturnType<typeof createDeliveryStore>;
 
 export function createDeliveryStore(redis: Redis, prefix: string) {
@@ -167,6 +175,10 @@ export function createDeliveryStore(redis: Redis, prefix: string) {
     },
 
     getDeadLetter,
+    /** Removes the outbox events before stream id `minId`; the feed then refuses cursors before them (410). */
+    async trimOutbox(minId: string): Promise<number> {
+      return Number(await redis.eval(TRIM_OUTBOX, 2, keys.billingEvents, keys.billingTrimmedTo, minId));
+    },
     /** Dead letters, oldest first, by offset (the list is short: each entry is an operator's to-do). */
     async listDeadLetters(offset: number, limit: number): Promise<{ items: DeadLetter[]; total: number }> {
       const [ids, total] = await Promise.all([

@@ -24,6 +24,8 @@ export function caseKeys(prefix: string) {
     awaiting: k('awaiting-study'),
     billingEvents: k('billing:events'),
     billingEventIds: k('billing:event-ids'),
+    /** The newest outbox event trimmed away (workers/billing/trim-outbox.ts): a feed cursor before it is 410. */
+    billingTrimmedTo: k('billing:trimmed-to'),
     // Delivery of the billing outbox to its outputs (workers/billing): one cursor, lock, attempt counter and
     // replay queue per output; one dead-letter table for all outputs.
     billingCursor: (output: string) => k(`billing:cursor:${output}`),
