@@ -173,4 +173,34 @@ describe('disk watermarks', () => {
       await pipeline.close();
     }
   });
+
+  it('treats a write that fails with ENOSPC mid-way as a shortage: the spool is discarded and the case waits', async () => {
+    const cfg = config('1GB');
+    const store = createCaseStore(redis, prefix);
+    const pipeline = createPipeline(redis, prefix);
+    const folder = createImageSource(cfg.ILDFLOW_PACS!, {});
+    // A source whose disk fills up after a few instances (a fake of the full volume this test cannot make).
+    const source = {
+      ...folder,
+      async retrieveSeries(study: string, series: string, dir: string, signal: AbortSignal) {
+        await folder.retrieveSeries(study, series, dir, signal);
+        throw Object.assign(new Error('write EIO'), { cause: Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }) });
+      },
+    };
+    const { case: c } = await store.create(ORDER(`ORD-DISK-${randomUUID().slice(0, 8)}`) as never, { actor: 'u-ord', advisories: [] });
+    const deps = {
+      config: cfg, redis, store, pipeline, artifacts: createArtifactStore(dataDir()), source,
+      engine: createEngine('reference', { timeoutMs: 60_000, threads: 1 }), logger: createLogger({ level: 'silent' }), clock: () => new Date(),
+    } as unknown as WorkerDeps;
+    try {
+      await retrieve({ caseId: c.id, traceId: 't-3' }, deps, new AbortController().signal);
+      const waiting = await store.get(c.id);
+      expect(waiting).toMatchObject({ status: 'retrieving', diskWait: { checks: 1, reason: expect.stringContaining('a write ran out of space (ENOSPC)') } });
+      expect(waiting.source).toBeUndefined();
+      expect(await readdir(join(dataDir(), 'cases', c.id))).toEqual([]);
+    } finally {
+      await pipeline.queues.retrieve.obliterate({ force: true }).catch(() => {});
+      await pipeline.close();
+    }
+  });
 });

@@ -75,8 +75,9 @@ export async function retrieve(job: StageJob, deps: WorkerDeps, signal: AbortSig
     watch.stop();
     await deps.artifacts.discard(spool);
     // The volume ran short mid-way (the watch, or a write that failed with ENOSPC): wait, then retrieve again.
-    const short = err instanceof DiskSpaceLow ? err.state : (watch.shortage() ?? (isNoSpace(err) ? await diskNow(deps) : null));
+    const short = err instanceof DiskSpaceLow ? err.state : watch.shortage();
     if (short) return waitForDiskSpace(c, short, deps);
+    if (isNoSpace(err)) return waitForDiskSpace(c, await diskNow(deps), deps, 'a write ran out of space (ENOSPC); ');
     throw err;
   }
   await deps.pipeline.enqueueNext(c, job.traceId);
@@ -101,8 +102,8 @@ async function diskNow(deps: Pick<WorkerDeps, 'config' | 'disk' | 'observeDisk'>
 }
 
 /** The case waits for space (shared/lifecycle/disk-wait.ts); the delayed re-check job is what nextJob names. */
-async function waitForDiskSpace(c: Case, state: DiskState, deps: WorkerDeps): Promise<void> {
-  const reason = describeShortage(state);
+async function waitForDiskSpace(c: Case, state: DiskState, deps: WorkerDeps, why = ''): Promise<void> {
+  const reason = why + describeShortage(state);
   deps.logger.warn({ caseId: c.id, freeBytes: state.freeBytes, requiredBytes: state.requiredBytes }, 'retrieval waits for disk space');
   deps.observeDiskWait?.();
   const waiting = await deps.store.update(c.id, ACTOR, (cur, now) =>
