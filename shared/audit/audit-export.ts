@@ -14,6 +14,8 @@ import { earlierId, streamIdAt } from '../store/stream-ids.js';
 import type { Redis } from 'ioredis';
 
 const BATCH = 500;
+/** `audit-legacy.jsonl`: the entries written before the chain existed, unchained, with their stream ids. */
+const LEGACY_DAY = 'legacy';
 const LOCK_TTL_MS = 30_000;
 
 export type AuditExportDeps = Readonly<{
@@ -43,9 +45,15 @@ export async function exportAuditOnce(deps: AuditExportDeps): Promise<number> {
       const rows = await deps.stream.read(cursor, BATCH);
       if (!rows.length) break;
       const byDay = new Map<string, string[]>();
+      const legacy: string[] = [];
       for (const row of rows) {
-        // Entries from before the chain (no seq) and entries the files already hold are passed over.
-        if (row.seq === undefined || row.text === undefined || (tail && row.seq <= tail.seq)) continue;
+        // Entries from before the chain (no seq) are kept as they were, beside the chain, before Redis
+        // trims them; entries the files already hold are passed over.
+        if (row.seq === undefined || row.text === undefined) {
+          legacy.push(JSON.stringify({ streamId: row.id, ...row.fields }));
+          continue;
+        }
+        if (tail && row.seq <= tail.seq) continue;
         const rec = parseRecord(row.text);
         if (!rec) continue;
         if (tail && (rec.seq !== tail.seq + 1 || rec.prev !== tail.hash))
@@ -55,6 +63,7 @@ export async function exportAuditOnce(deps: AuditExportDeps): Promise<number> {
         tail = { seq: rec.seq, hash: sha256Hex(row.text), day };
       }
       if (!(await deps.lock.renew(token, LOCK_TTL_MS))) return written; // another process writes now
+      if (legacy.length) await appendLines(deps.dir, LEGACY_DAY, legacy);
       for (const [day, lines] of byDay) await appendLines(deps.dir, day, lines);
       written += [...byDay.values()].reduce((n, l) => n + l.length, 0);
       cursor = rows.at(-1)!.id;

@@ -150,6 +150,16 @@ describe('the audit trail', () => {
     });
   });
 
+  it('keeps the entries written before the chain in a file of their own before Redis trims them', async () => {
+    await redis.xadd(store.keys.audit, '1000-0', 'at', '2020-01-01T00:00:00.000Z', 'userId', 'u-old', 'action', 'case.read', 'caseId', 'c-old');
+    await store.audit({ userId: 'u-1', action: 'case.read' });
+    await exportAuditOnce(exportDeps());
+    const legacy = await readFile(path.join(auditDir(dataDir), 'audit-legacy.jsonl'), 'utf8');
+    expect(JSON.parse(legacy)).toEqual({ streamId: '1000-0', at: '2020-01-01T00:00:00.000Z', userId: 'u-old', action: 'case.read', caseId: 'c-old' });
+    expect((await store.auditTrail()).map((r) => r.userId)).toEqual(['u-1']); // trimmed from Redis, kept on disk
+    expect((await verify()).code).toBe(0); // the chain is only the chained entries
+  });
+
   it('keeps a window in Redis once the files hold the entries', async () => {
     await store.audit({ userId: 'u-1', action: 'case.read' });
     now = new Date(now.getTime() + 8 * 24 * 3600 * 1000);
