@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { ConfigInvalid } from './errors.js';
 import { DEFAULT_PAYER_ADVISORIES, parsePayerAdvisoryTable, type PayerAdvisoryTable } from './billing/payer-advisories.js';
 import { DEFAULT_MAX_INSTANCE_BYTES } from './pacs/instance-cap.js';
+import { DEFAULT_MIN_FREE, parseMinFree } from './artifacts/disk-space.js';
 
 const PacsUrl = z.string().refine((u) => /^(https?:\/\/|dicom:\/\/|file:\/\/)/.test(u), {
   message: 'must be http(s)://host/dicom-web, dicom://AET@host:port?… or file:///dir',
@@ -51,6 +52,30 @@ const Env = z
     /** `auto`: the dashboard cookie is Secure when the request came over TLS; `always`: on every answer. */
     ILDFLOW_COOKIE_SECURE: z.enum(['auto', 'always']).default('auto'),
     ILDFLOW_DATA_DIR: z.string().min(1).default('./var'),
+    /**
+     * How long Redis keeps audit entries once the daily files hold them (shared/audit, docs/operations.md
+     * "The audit trail"): the recent window tools read; the files are the record, kept six years
+     * (45 CFR 164.316(b)(2)).
+     */
+    ILDFLOW_AUDIT_REDIS_DAYS: z.coerce.number().positive().max(3650).default(7),
+    /**
+     * Spool retention (shared/lifecycle/spool-retention.ts, docs/operations.md "Spool retention"): hours a
+     * case's spooled series is kept after the case ends (0: purged at the next run), and how often the purge
+     * runs. Reports stay; the images remain in the PACS.
+     */
+    ILDFLOW_SPOOL_RETENTION_HOURS: z.coerce.number().min(0).max(24 * 3650).default(720),
+    ILDFLOW_SPOOL_PURGE_INTERVAL_SECONDS: z.coerce.number().positive().max(24 * 3600).default(3600),
+    /**
+     * Disk watermark of the data volume (shared/artifacts/disk-space.ts, docs/operations.md "Disk
+     * watermarks"): bytes (`5000000000`, `5GB`, `20GiB`) or a percentage (`10%`); below it retrieval waits,
+     * re-checking every ILDFLOW_DISK_RECHECK_SECONDS. Default: the larger of 10 % and 5 GB.
+     */
+    ILDFLOW_DISK_MIN_FREE: z
+      .string()
+      .refine((v) => parseMinFree(v) !== null, { message: 'must be a byte count (e.g. 5000000000, 5GB, 20GiB) or a percentage of the volume (e.g. 10%)' })
+      .transform((v) => parseMinFree(v)!)
+      .default(DEFAULT_MIN_FREE),
+    ILDFLOW_DISK_RECHECK_SECONDS: z.coerce.number().positive().max(3600).default(30),
     ILDFLOW_PACS: PacsUrl.optional(),
     ILDFLOW_PACS_AUTH: z
       .string()
@@ -107,6 +132,11 @@ const Env = z
     ILDFLOW_BILLING_WEBHOOK_URL: z.string().url().optional(),
     ILDFLOW_BILLING_WEBHOOK_SECRET: z.string().min(16, 'at least 16 characters').optional(),
     ILDFLOW_BILLING_MODE: z.enum(['global', 'split']).default('global'),
+    /**
+     * The REST billing feed's window (workers/billing/trim-outbox.ts, docs/billing.md): the outbox keeps at
+     * least this many days of events, and whatever an output has not delivered; older ones are trimmed.
+     */
+    ILDFLOW_BILLING_FEED_WINDOW_DAYS: z.coerce.number().positive().max(3650).default(30),
     /** JSON payer advisory table replacing the defaults of DESIGN.md (shared/billing/payer-advisories.ts). */
     ILDFLOW_PAYER_ADVISORIES_FILE: z.string().min(1).optional(),
     /** MSH-4 / MSH-5 / MSH-6 of the DFT^P03 messages (and PID-3's assigning authority). */
@@ -191,6 +221,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
   }
   if (!r.success || problems.length) throw new ConfigInvalid(problems);
   return Object.freeze({ ...r.data, ILDFLOW_DATA_DIR: path.resolve(r.data.ILDFLOW_DATA_DIR), pacsRequired, payerAdvisories });
+}
+
+/** What the offline tools (`ildflow audit verify`) need: where the data and Redis are, nothing else required. */
+export type StorageConfig = Readonly<Pick<Config, 'REDIS_URL' | 'ILDFLOW_REDIS_PREFIX' | 'ILDFLOW_DATA_DIR'>>;
+
+export function loadStorageConfig(env: NodeJS.ProcessEnv = process.env): StorageConfig {
+  const r = Env.pick({ REDIS_URL: true, ILDFLOW_REDIS_PREFIX: true, ILDFLOW_DATA_DIR: true }).safeParse(stripEmpty(env));
+  if (!r.success) throw new ConfigInvalid(r.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`));
+  return Object.freeze({ ...r.data, ILDFLOW_DATA_DIR: path.resolve(r.data.ILDFLOW_DATA_DIR) });
 }
 
 /** The advisory table file is read with the rest of the configuration, so its problems are listed with them. */

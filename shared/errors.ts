@@ -63,6 +63,21 @@ export class CaseNotFound extends AppError {
   readonly slug = 'case-not-found';
   readonly title = 'Case not found';
 }
+/**
+ * A feed cursor older than what the feed still holds: the events after it were trimmed (docs/billing.md).
+ * `oldestCursor`: the first event the feed still has (null when it holds none).
+ */
+export class CursorExpired extends AppError {
+  readonly status = 410;
+  readonly slug = 'cursor-expired';
+  readonly title = 'The cursor is behind the feed window';
+  constructor(
+    detail: string,
+    readonly oldestCursor: string | null,
+  ) {
+    super(detail);
+  }
+}
 /** A lifecycle move not in DESIGN.md §4's table, or a lost race for the same case. */
 export class TransitionRefused extends AppError {
   readonly status = 409;

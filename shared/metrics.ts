@@ -5,7 +5,13 @@ export type Metrics = Readonly<{
   registry: Registry;
   observeStage(stage: string, outcome: 'ok' | 'error', seconds: number): void;
   observeReconcile(run: ReconcileRunSummary): void;
+  observePurge(run: PurgeRunSummary): void;
+  observeDisk(state: Readonly<{ freeBytes: number; requiredBytes: number }>): void;
+  observeDiskWait(): void;
 }>;
+
+/** One spool purge run (workers/purge-spools): cases whose series was removed, bytes freed. */
+export type PurgeRunSummary = Readonly<{ cases: number; bytes: number }>;
 
 /** One reconciler run (workers/reconcile): cases read, jobs re-created per queue, failures recorded. */
 export type ReconcileRunSummary = Readonly<{ cases: number; recreated: Readonly<Partial<Record<string, number>>>; failuresRecorded: number; seconds: number }>;
@@ -45,8 +51,30 @@ export function createMetrics(): Metrics {
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
     registers: [registry],
   });
+  const purgedCases = new Counter({
+    name: 'ildflow_spool_purged_cases_total',
+    help: 'Cases whose spooled series was removed after retention (their reports stay)',
+    registers: [registry],
+  });
+  const purgedBytes = new Counter({ name: 'ildflow_spool_purged_bytes_total', help: 'Bytes of spooled series removed after retention', registers: [registry] });
+  const lastPurge = new Gauge({ name: 'ildflow_spool_purge_last_run_timestamp_seconds', help: 'When the last spool purge run in this process ended (Unix time)', registers: [registry] });
+  const diskFree = new Gauge({ name: 'ildflow_disk_free_bytes', help: 'Free bytes on the data volume (ILDFLOW_DATA_DIR) at the last check', registers: [registry] });
+  const diskRequired = new Gauge({ name: 'ildflow_disk_required_free_bytes', help: 'The watermark ILDFLOW_DISK_MIN_FREE resolves to on the data volume, in bytes', registers: [registry] });
+  const diskWaits = new Counter({ name: 'ildflow_retrieval_disk_waits_total', help: 'Retrievals put off or stopped because free space was below ILDFLOW_DISK_MIN_FREE', registers: [registry] });
   return {
     registry,
+    observeDisk(state) {
+      diskFree.set(state.freeBytes);
+      diskRequired.set(state.requiredBytes);
+    },
+    observeDiskWait() {
+      diskWaits.inc();
+    },
+    observePurge(run) {
+      purgedCases.inc(run.cases);
+      purgedBytes.inc(run.bytes);
+      lastPurge.set(Date.now() / 1000);
+    },
     observeReconcile(run) {
       for (const [queue, n] of Object.entries(run.recreated)) if (n) recreated.inc({ queue }, n);
       if (run.failuresRecorded) failuresRecorded.inc(run.failuresRecorded);

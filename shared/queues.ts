@@ -48,9 +48,10 @@ export function createPipeline(connection: ConnectionOptions, prefix: string) {
       jobId,
       attempts: RETRY[name].attempts,
       backoff: { type: 'exponential', delay: RETRY[name].delayMs },
-      // Finished jobs are kept a while for the dashboard, then trimmed; the case store is the record.
+      // Finished jobs are kept a while for the dashboard, then trimmed, by age and by count so a burst of
+      // failures cannot grow Redis either; the case store is the record (a failed case says why).
       removeOnComplete: { age: 24 * 3600, count: 5000 },
-      removeOnFail: { age: 7 * 24 * 3600 },
+      removeOnFail: { age: 7 * 24 * 3600, count: 5000 },
       ...extra,
     };
   }
@@ -108,18 +109,28 @@ export function createPipeline(connection: ConnectionOptions, prefix: string) {
 
 /** The reconciler's queue (workers/reconcile): not a stage, so not in QUEUE, the dashboard or the depth gauge. */
 export const RECONCILE_QUEUE = 'reconcile';
-const RECONCILE_SCHEDULER = 'reconcile-cases';
+/** The spool purge's queue (workers/purge-spools): not a stage either. */
+export const PURGE_SPOOLS_QUEUE = 'purge-spools';
+
+/** The billing outbox trim's queue (workers/billing/trim-outbox.ts), every minute. */
+export const TRIM_OUTBOX_QUEUE = 'trim-outbox';
+
+/** A repeating task of the worker role: its queue, its job scheduler's id, its interval. */
+export type RepeatingTask = Readonly<{ queue: string; scheduler: string; everyMs: number }>;
+
+export const reconcileTask = (everyMs: number): RepeatingTask => ({ queue: RECONCILE_QUEUE, scheduler: 'reconcile-cases', everyMs });
+export const purgeSpoolsTask = (everyMs: number): RepeatingTask => ({ queue: PURGE_SPOOLS_QUEUE, scheduler: 'purge-spools', everyMs });
+export const trimOutboxTask = (everyMs = 60_000): RepeatingTask => ({ queue: TRIM_OUTBOX_QUEUE, scheduler: 'trim-outbox', everyMs });
 
 /**
- * The reconciler's BullMQ job scheduler: one job every `everyMs`, taken by one of the worker processes, so
- * one run at a time across the deployment (a run is bounded and idempotent, so one that outlasts the
- * interval and meets the next is harmless). Every worker process upserts it at start-up, with its
- * configured interval.
+ * A task's BullMQ job scheduler: one job every `everyMs`, taken by one of the worker processes, so one run
+ * at a time across the deployment (a run is bounded and idempotent, so one that outlasts the interval and
+ * meets the next is harmless). Every worker process upserts it at start-up, with its configured interval.
  */
-export async function scheduleReconciler(connection: ConnectionOptions, prefix: string, everyMs: number): Promise<Queue> {
-  const queue = new Queue(RECONCILE_QUEUE, { connection, prefix: `${prefix}:bull` });
-  await queue.upsertJobScheduler(RECONCILE_SCHEDULER, { every: everyMs }, {
-    name: RECONCILE_QUEUE,
+export async function scheduleRepeating(connection: ConnectionOptions, prefix: string, task: RepeatingTask): Promise<Queue> {
+  const queue = new Queue(task.queue, { connection, prefix: `${prefix}:bull` });
+  await queue.upsertJobScheduler(task.scheduler, { every: task.everyMs }, {
+    name: task.queue,
     data: {},
     opts: { removeOnComplete: { count: 20 }, removeOnFail: { count: 50 } },
   });

@@ -4,6 +4,7 @@ import type { UserDirectory } from '../../shared/auth/users.js';
 import type { advisoriesFor } from '../../shared/billing/payer-advisories.js';
 import type { ChargeEvent } from '../../shared/billing/charge-event.js';
 import type { Config } from '../../shared/config.js';
+import type { DiskState } from '../../shared/artifacts/disk-space.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Pipeline } from '../../shared/queues.js';
 import type { CaseStore } from '../../shared/store/case-store.js';
@@ -24,6 +25,8 @@ export type ApiDeps = Readonly<{
   pingRedis(): Promise<void>;
   /** Readiness: the image source answers (QIDO-RS, C-ECHO, the folder); /readyz reuses its outcome for a few seconds. */
   pacsReady(): Promise<void>;
+  /** Readiness: the data volume against ILDFLOW_DISK_MIN_FREE (absent: not reported). */
+  diskState?: () => Promise<DiskState>;
   advisoriesFor: typeof advisoriesFor;
   /**
    * The charge events of a case, for a reversal. Default: a scan of the store's billing feed for

@@ -5,7 +5,7 @@
  */
 import type { ErrorRequestHandler, Response } from 'express';
 import { z } from 'zod';
-import { AppError, PayloadTooLarge, ValidationFailed, fieldErrors, type FieldError } from '../../shared/errors.js';
+import { AppError, CursorExpired, PayloadTooLarge, ValidationFailed, fieldErrors, type FieldError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { traceIdOf } from './context.js';
 
@@ -28,6 +28,7 @@ const isBodyParserError = (e: unknown): e is BodyParserError =>
 function fromAppError(e: AppError, instance: string): Problem {
   const p: Problem = { type: e.type, title: e.title, status: e.status, detail: e.detail, instance };
   if (e instanceof ValidationFailed) p.errors = e.errors;
+  if (e instanceof CursorExpired) p.oldest_cursor = e.oldestCursor;
   return p;
 }
 

@@ -179,15 +179,18 @@ export async function runThroughput(opts: ThroughputOptions): Promise<Throughput
   }
 }
 
-/** Polls the store until every case is in review or settled elsewhere (failed, ineligible…); bounded. */
-async function waitAll(
+const IN_REVIEW_OR_SETTLED: readonly CaseStatus[] = ['awaiting_review', 'in_review', 'failed', 'ineligible', 'cancelled', 'awaiting_study'];
+
+/** Polls the store until every case is in review or settled elsewhere (failed, ineligible…), or in `until`; bounded. */
+export async function waitAll(
   store: { find(id: string): Promise<Case | null> },
   ids: readonly string[],
   timeoutMs: number,
   onProgress?: (done: number) => void,
+  until: readonly CaseStatus[] = IN_REVIEW_OR_SETTLED,
 ): Promise<Case[]> {
   const deadline = Date.now() + timeoutMs;
-  const settled = new Set<CaseStatus>(['awaiting_review', 'in_review', 'failed', 'ineligible', 'cancelled', 'awaiting_study']);
+  const settled = new Set<CaseStatus>(until);
   let lastReported = -1;
   let lastReportAt = Date.now();
   for (;;) {
@@ -200,7 +203,7 @@ async function waitAll(
     }
     if (done === ids.length) return docs as Case[];
     if (Date.now() > deadline) {
-      const stuck = docs.map((c, i) => `${ids[i]}: ${c?.status ?? 'missing'}`).filter((s) => !/awaiting_review/.test(s));
+      const stuck = docs.map((c, i) => `${ids[i]}: ${c?.status ?? 'missing'}`).filter((_, i) => !settled.has(docs[i]?.status as CaseStatus));
       throw new Error(`${ids.length - done} of ${ids.length} cases not settled after ${timeoutMs / 1000} s: ${stuck.slice(0, 10).join(', ')}`);
     }
     await new Promise((r) => setTimeout(r, 200));

@@ -2,7 +2,7 @@
  * `ildflow bench`: benchmark figures (DESIGN.md §8), each printed beside a baseline measured in the same
  * run, since the machines are shared and noisy. The engine section runs on the scanner phantom
  * (tools/phantom/scanner: fibre, UIP, default physics, 512×512×298), or on `--series DIR`; retrieval
- * and the flow sections use the legacy phantom, as before. `--only engine,retrieval,flow` picks sections.
+ * and the flow sections use the legacy phantom, as before. `--only engine,retrieval,flow,lifecycle` picks sections (`--lifecycle-cases N`, 200 by default).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -14,7 +14,7 @@ import { benchFlow } from './bench-flow.js';
 import { benchRetrieval } from './bench-retrieval.js';
 import { options } from './main.js';
 
-const SECTIONS = ['engine', 'retrieval', 'flow'] as const;
+const SECTIONS = ['engine', 'retrieval', 'flow', 'lifecycle'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** The engine's bench series: this seed's patient gives 298 slices of 1 mm (buildModel's depth map). */
@@ -27,6 +27,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     series: { type: 'string' },
     'numpy-baseline': { type: 'string' },
     only: { type: 'string' },
+    'lifecycle-cases': { type: 'string', default: '200' },
   });
   const size = Number(values.size);
   const slices = Number(values.slices);
@@ -55,6 +56,9 @@ export async function benchCommand(args: string[]): Promise<number> {
       // End to end through Orthanc, throughput of 50 cases, the review queue under load (issue #7): bench-flow.ts.
       if (only.includes('flow')) await benchFlow(legacy, process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
     }
+    // What each finished case leaves on disk and in Redis, over 200 cases signed and billed (issue 17).
+    if (only.includes('lifecycle'))
+      await (await import('./bench-lifecycle.js')).benchLifecycle(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', Number(values['lifecycle-cases']));
     return 0;
   } finally {
     await rm(dir, { recursive: true, force: true });

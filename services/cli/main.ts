@@ -1,5 +1,5 @@
 /**
- * `ildflow` — the command line (DESIGN.md §5 "Commands"): start, demo, phantom, analyze, users, bench.
+ * `ildflow` — the command line (DESIGN.md §5 "Commands"): start, demo, phantom, analyze, users, audit, bench.
  * Configuration problems are listed and the process exits non-zero; nothing else reads the environment.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -15,6 +15,8 @@ const USAGE = `ildflow — ILD analysis workflow (CPT 0877T)
   ildflow analyze DIR [--json]                       run the reference engine on a folder (no Redis)
   ildflow users add --id ID --name NAME --roles R[,R] [--npi NPI] [--file users.json]
                                                      create a user; prints the token once
+  ildflow audit verify [--from YYYY-MM-DD] [--dir DIR]
+                                                     check the audit files' hash chain; names the line where it breaks
   ildflow bench                                      print the benchmark figures
 
 Configuration is read from the environment: see README.md "Configuration".`;
@@ -27,6 +29,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   phantom: async () => (await import('./phantom.js')).phantomCommand,
   analyze: async () => (await import('./analyze.js')).analyzeCommand,
   users: async () => (await import('./users.js')).usersCommand,
+  audit: async () => (await import('./audit.js')).auditCommand,
   bench: async () => (await import('./bench.js')).benchCommand,
 };
 

@@ -17,6 +17,10 @@ import { createImageSource } from '../../shared/pacs/create-source.js';
 import { QUEUE, createPipeline, type QueueName } from '../../shared/queues.js';
 import { connectRedis, pingConnection, pingRedis } from '../../shared/redis.js';
 import { createCaseStore } from '../../shared/store/case-store.js';
+import { redisLock } from '../../shared/store/redis-lock.js';
+import { auditDir } from '../../shared/audit/audit-files.js';
+import { startAuditExport } from '../../shared/audit/audit-export.js';
+import { diskState, readDisk } from '../../shared/artifacts/disk-space.js';
 import { createApp } from '../api/app.js';
 import { startOrthancPoller } from '../api/triggers/orthanc-poller.js';
 import { startOrderListener } from '../ehr/order-listener.js';
@@ -68,13 +72,24 @@ export async function openRuntime(
   const pipeline = createPipeline(redis, prefix);
   const metrics = createMetrics();
   const artifacts = createArtifactStore(config.ILDFLOW_DATA_DIR);
+  // Every process exports the audit trail to the daily files; a lease lets one write at a time (shared/audit).
+  const auditExport = startAuditExport({
+    redis,
+    stream: store.auditStream,
+    lock: redisLock(redis, store.keys.auditExportLock),
+    exportedKey: store.keys.auditExported,
+    dir: auditDir(config.ILDFLOW_DATA_DIR),
+    redisWindowMs: config.ILDFLOW_AUDIT_REDIS_DAYS * 24 * 3600 * 1000,
+    logger,
+    clock: () => new Date(),
+  });
 
   const stages = opts.roles.includes('worker')
     ? (Object.values(QUEUE) as QueueName[])
     : opts.roles.filter((r) => r.startsWith('worker:')).map((r) => r.slice(7) as QueueName);
   const workers = stages.length
     ? startWorkers(
-        { config, redis, store, pipeline, artifacts, source, engine, logger, clock: () => new Date(), observeStage: metrics.observeStage, observeReconcile: metrics.observeReconcile },
+        { config, redis, store, pipeline, artifacts, source, engine, logger, clock: () => new Date(), observeStage: metrics.observeStage, observeReconcile: metrics.observeReconcile, observePurge: metrics.observePurge, observeDisk: metrics.observeDisk, observeDiskWait: metrics.observeDiskWait },
         { connection: redis, stages, sweepIntervalMs: opts.sweepIntervalMs },
       )
     : null;
@@ -126,6 +141,12 @@ export async function openRuntime(
       metrics: metrics.registry,
       pingRedis: () => pingConnection(redis), // the runtime's connection: a probe opens none of its own
       pacsReady: () => source.ping(),
+      // The data volume against its watermark: retrievals wait while it is low (docs/operations.md).
+      diskState: async () => {
+        const state = diskState(await readDisk(config.ILDFLOW_DATA_DIR), config.ILDFLOW_DISK_MIN_FREE);
+        metrics.observeDisk(state);
+        return state;
+      },
       // The configured payer advisory table (ILDFLOW_PAYER_ADVISORIES_FILE), shown when a case is created.
       advisoriesFor: (coverage) => advisoriesFor(coverage, config.payerAdvisories),
     });
@@ -163,6 +184,7 @@ export async function openRuntime(
       await orthancPoller?.stop();
       await workers?.close(config.ILDFLOW_SHUTDOWN_GRACE_SECONDS * 1000);
       await source.close?.(); // the DIMSE C-MOVE receiver, when one was started
+      await auditExport.close(); // the last entries reach the files before Redis is let go
       await pipeline.close();
       await redis.quit().catch(() => redis.disconnect());
     },

@@ -4,7 +4,7 @@
  * place, so a reader never sees half a file and a crash leaves no torn artifact.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArtifactRef } from '../domain/case.js';
 
@@ -45,6 +45,21 @@ export function createArtifactStore(dataDir: string, clock: () => Date = () => n
       await rm(dir, { recursive: true, force: true });
     },
 
+    /**
+     * Removes a case's spooled series and any earlier attempt's spool, keeping its documents (`artifacts/`).
+     * Returns the bytes freed. Idempotent: a purge repeated after a crash frees nothing more.
+     */
+    async purgeSeries(caseId: string): Promise<number> {
+      const entries = await readdir(caseDir(caseId)).catch(() => [] as string[]);
+      let bytes = 0;
+      for (const e of entries.filter((n) => n === 'series' || n.startsWith('spool-'))) {
+        const dir = join(caseDir(caseId), e);
+        bytes += await bytesUnder(dir);
+        await rm(dir, { recursive: true, force: true });
+      }
+      return bytes;
+    },
+
     async writeArtifact(caseId: string, name: string, mediaType: string, data: Buffer | string): Promise<ArtifactRef> {
       const path = artifactPath(caseId, name);
       await mkdir(join(caseDir(caseId), 'artifacts'), { recursive: true });
@@ -61,6 +76,18 @@ export function createArtifactStore(dataDir: string, clock: () => Date = () => n
       };
     },
   };
+}
+
+/** The bytes of the files below `dir` (0 when it is gone). */
+async function bytesUnder(dir: string): Promise<number> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  let n = 0;
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) n += await bytesUnder(p);
+    else if (e.isFile()) n += (await stat(p)).size;
+  }
+  return n;
 }
 
 /** Replaces the artifact of the same name in a case's list, or adds it. */

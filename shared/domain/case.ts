@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { EngineResult, Category } from '../engines/contract.js';
 import { isValidNpi } from '../codes/npi.js';
 import { isIcd10CmFormat } from '../codes/icd10.js';
+import type { DiskWait } from '../lifecycle/disk-wait.js';
 
 /** DICOM UIDs: digits and dots, at most 64 characters (PS3.5 §9.1). */
 export const DicomUid = z.string().regex(/^[0-9]+(\.[0-9]+)*$/, 'not a DICOM UID').max(64);
@@ -284,7 +285,14 @@ export type Case = {
    * the job can be re-created by the same id.
    */
   resumeVersion?: number;
+  /** Retrieval waits for disk space on the data volume (shared/lifecycle/disk-wait.ts). */
+  diskWait?: DiskWait;
   source?: SourceSeries;
+  /**
+   * The spooled series was purged after retention (shared/lifecycle/spool-retention.ts): the images are in
+   * the PACS only. A new retrieval (an admin retry) drops it.
+   */
+  spool?: Readonly<{ purgedAt: string; bytes: number }>;
   ineligibleReasons?: string[];
   result?: EngineResult;
   claim?: Claim;

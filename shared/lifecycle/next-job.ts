@@ -36,7 +36,8 @@ export function finalDocumentsStored(c: Case): boolean {
 
 /**
  * The stage job a case in its current status calls for, or null (a physician's turn, or the case is over).
- * - queued → retrieve; retrieving → the same retrieve job (or the resume's, when a PACS event resumed it);
+ * - queued → retrieve; retrieving → the same retrieve job (or the resume's, when a PACS event resumed it, or
+ *   the next disk-space check's, while it waits for disk space);
  * - awaiting_study → the deadline job that ends the bounded wait;
  * - analyzing → analyze until the engine's result is stored, then the preliminary report;
  * - signed → the final report until the PACS holds it, then billing.
@@ -47,6 +48,9 @@ export function nextJob(c: Case): PlannedJob | null {
     case 'queued':
       return { ...base, queue: 'retrieve' };
     case 'retrieving':
+      // Waiting for disk space (disk-wait.ts): the re-check job, unless a PACS event resumed the case since.
+      if (c.diskWait && (c.resumeVersion === undefined || c.diskWait.version > c.resumeVersion))
+        return { ...base, queue: 'retrieve', tag: `disk-${c.diskWait.checks}`, notBefore: c.diskWait.retryAt };
       return c.resumeVersion !== undefined ? { ...base, queue: 'retrieve', tag: `resume-v${c.resumeVersion}` } : { ...base, queue: 'retrieve' };
     case 'awaiting_study':
       return c.awaitingStudyUntil

@@ -14,11 +14,15 @@ import {
   type TimelineEntry,
 } from '../domain/case.js';
 import { legacyOrderer } from '../auth/case-access.js';
-import { CaseNotFound, TransitionRefused } from '../errors.js';
+import { CaseNotFound, CursorExpired, TransitionRefused } from '../errors.js';
+import { compareStreamIds } from './stream-ids.js';
+import { awaitsSpoolPurge, SPOOL_ENDED } from '../lifecycle/spool-retention.js';
 import { caseKeys, type Keys, type Outbox } from './keys.js';
 import { CREATE_CASE, SCAN_ORDERED_BY, SET_ORDERED_BY, UPDATE_CASE } from './scripts.js';
 import { createDeliveryStore } from './delivery-store.js';
 import { reviewRow, type ReviewRow } from './review-row.js';
+import { createAuditStream, type AuditStream } from '../audit/audit-stream.js';
+import type { AuditFields } from '../audit/audit-chain.js';
 
 /**
  * An event appended to an outbox stream in the same step as the case change: the billing outbox (charges,
@@ -35,8 +39,8 @@ export type Change = Readonly<{ next: Case; reason: string; events?: readonly Ou
 
 export type Actor = string;
 
-/** `caseIds`: the cases a read of many disclosed (stored space-separated: case ids have no spaces). */
-export type AuditEntry = Readonly<{ userId: string; action: string; caseId?: string; caseIds?: readonly string[]; ip?: string; detail?: string }>;
+/** `caseIds`: the cases a read of many disclosed. */
+export type AuditEntry = AuditFields;
 
 /** `orderedBy`: only the cases this user ordered (an orderer's list, DESIGN.md §6). */
 export type ListQuery = Readonly<{ status?: CaseStatus; patientId?: string; orderedBy?: string; cursor?: string; limit: number }>;
@@ -49,6 +53,7 @@ export type CaseStore = ReturnType<typeof createCaseStore>;
 
 export function createCaseStore(redis: Redis, prefix: string, clock: () => Date = () => new Date()) {
   const keys: Keys = caseKeys(prefix);
+  const auditStream = createAuditStream(redis, keys, clock);
 
   async function find(id: string): Promise<Case | null> {
     if (!/^[A-Za-z0-9-]{1,64}$/.test(id)) return null;
@@ -171,7 +176,7 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
       const entry: TimelineEntry = { at: next.updatedAt, actor, from: current.status, to: next.status, reason };
       const ok = (await redis.eval(
         UPDATE_CASE,
-        12,
+        13,
         keys.case(id),
         keys.timeline(id),
         keys.status(current.status),
@@ -184,6 +189,7 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
         keys.reviewRows,
         keys.outbox('results').events,
         keys.outbox('results').eventIds,
+        keys.spoolsEnded,
         String(current.version),
         String(next.version),
         JSON.stringify(next),
@@ -195,6 +201,7 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
         next.status === 'in_review' && next.claim ? Date.parse(next.claim.expiresAt) : '',
         next.status === 'awaiting_study' && next.awaitingStudyUntil ? Date.parse(next.awaitingStudyUntil) : '',
         reviewScore(next) === '' ? '' : JSON.stringify(reviewRow(next)),
+        awaitsSpoolPurge(next) ? now.getTime() : '',
         ...events.flatMap((e) => [e.outbox ?? 'billing', e.eventId, JSON.stringify(e.event)]),
       )) as number;
       if (ok === 1) return next;
@@ -282,24 +289,54 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
     return redis.zrange(keys.awaiting, '0', '-1');
   }
 
+  /**
+   * Upgrade step, run by the spool purge until it has run once: cases that ended before the purge index
+   * existed are put in it, as ended at their last change. Returns how many it added (0 once done).
+   */
+  async function backfillSpoolIndex(): Promise<number> {
+    if (await redis.exists(keys.spoolsBackfilled)) return 0;
+    let added = 0;
+    for (const status of SPOOL_ENDED) {
+      for (let start = 0; ; start += 500) {
+        const ids = await redis.zrange(keys.status(status), String(start), String(start + 499));
+        for (const c of await Promise.all(ids.map(find)))
+          if (c && awaitsSpoolPurge(c)) added += await redis.zadd(keys.spoolsEnded, 'NX', Date.parse(c.updatedAt), c.id);
+        if (ids.length < 500) break;
+      }
+    }
+    await redis.set(keys.spoolsBackfilled, new Date().toISOString());
+    return added;
+  }
+
+  /** Ended cases whose spool is not purged and that ended at or before `endedBy`, oldest first. */
+  async function spoolsEndedBy(endedBy: Date, limit: number): Promise<string[]> {
+    return redis.zrangebyscore(keys.spoolsEnded, '-inf', String(endedBy.getTime()), 'LIMIT', 0, limit);
+  }
+
   async function casesOfPatient(patientId: string): Promise<string[]> {
     return redis.zrange(keys.patient(patientId), '0', '-1');
   }
 
+  /** Appends to the hash-chained audit trail (shared/audit), which the files then keep. */
   async function audit(entry: AuditEntry): Promise<void> {
-    const { caseIds, ...one } = entry;
-    const all = { at: clock().toISOString(), ...one, ...(caseIds ? { caseIds: caseIds.join(' ') } : {}) };
-    const fields = Object.entries(all).flatMap(([k, v]) => (v === undefined ? [] : [k, String(v)]));
-    await redis.xadd(keys.audit, '*', ...fields);
+    await auditStream.append(entry);
   }
 
-  async function auditTrail(limit = 1000): Promise<Record<string, string>[]> {
-    const rows = await redis.xrange(keys.audit, '-', '+', 'COUNT', String(limit));
-    return rows.map(([, f]) => Object.fromEntries(pairsOf(f)));
+  /** The entries Redis still holds (a recent window; the daily files hold the whole trail). */
+  function auditTrail(limit = 1000): Promise<Record<string, string>[]> {
+    return auditStream.recent(limit);
   }
 
-  /** Billing events after a cursor (a Redis stream id), in order. At-least-once: a consumer keeps its cursor. */
+  /**
+   * Billing events after a cursor (a Redis stream id), in order. At-least-once: a consumer keeps its cursor.
+   * A cursor older than the events the outbox trim removed is refused (CursorExpired, 410).
+   */
   async function billingEvents(after: string | undefined, limit: number): Promise<StoredEvent[]> {
+    const trimmedTo = after ? await redis.get(keys.billingTrimmedTo) : null;
+    if (after && trimmedTo && compareStreamIds(after, trimmedTo) < 0) {
+      const [oldest] = await redis.xrange(keys.billingEvents, '-', '+', 'COUNT', 1);
+      throw new CursorExpired(`events after ${after} are no longer in the feed (it keeps its window and what every output has delivered): read again without a cursor and dedupe on eventId`, oldest?.[0] ?? null);
+    }
     const start = after ? `(${after}` : '-';
     const rows = await redis.xrange(keys.billingEvents, start, '+', 'COUNT', limit);
     return rows.map(([cursor, f]) => {
@@ -325,8 +362,12 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
     awaitingStudy,
     awaitingStudyExpired,
     casesOfPatient,
+    spoolsEndedBy,
+    backfillSpoolIndex,
     audit,
     auditTrail,
+    /** The audit stream itself, for the file export (shared/audit/audit-export.ts). */
+    auditStream: auditStream as AuditStream,
     billingEvents,
     /** Billing output cursors, locks and the dead-letter list (delivery-store.ts). */
     delivery: createDeliveryStore(redis, prefix),

@@ -11,6 +11,7 @@
  */
 import type { Redis } from 'ioredis';
 import { caseKeys, type Outbox } from './keys.js';
+import { redisLock } from './redis-lock.js';
 
 export type DeadLetterStatus = 'dead' | 'replaying';
 
@@ -41,15 +42,6 @@ export class DeliveryLockLost extends Error {
     this.name = 'DeliveryLockLost';
   }
 }
-
-// KEYS[1] lock; ARGV[1] token, ARGV[2] ttl ms.
-const RENEW = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0`;
-
-const RELEASE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
 
 // KEYS: lock, cursor, attempts. ARGV: token, cursor, eventId. Moves the cursor past a delivered event.
 const ADVANCE = `
@@ -93,6 +85,14 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('RPUSH', KEYS[2], ARGV[1])
 return 1`;
 
+// KEYS: events, trimmedTo. ARGV: minId. Removes the events before minId and records the newest removed.
+const TRIM_OUTBOX = `
+local last = redis.call('XREVRANGE', KEYS[1], '(' .. ARGV[1], '-', 'COUNT', 1)
+if #last == 0 then return 0 end
+local n = redis.call('XTRIM', KEYS[1], 'MINID', ARGV[1])
+redis.call('SET', KEYS[2], last[1][1])
+return n`;
+
 export type DeliveryStore = ReturnType<typeof createDeliveryStore>;
 
 /** `outbox`: the stream the outputs read (billing's charges, or the results for the EHR); cursors, locks and
@@ -113,18 +113,10 @@ export function createDeliveryStore(redis: Redis, prefix: string, outbox: Outbox
   }
 
   return {
-    async acquireLock(output: string, token: string, ttlMs: number): Promise<boolean> {
-      return (await redis.set(keys.billingLock(output), token, 'PX', ttlMs, 'NX')) === 'OK';
-    },
-    async renewLock(output: string, token: string, ttlMs: number): Promise<boolean> {
-      return Number(await redis.eval(RENEW, 1, keys.billingLock(output), token, ttlMs)) === 1;
-    },
-    async releaseLock(output: string, token: string): Promise<void> {
-      await redis.eval(RELEASE, 1, keys.billingLock(output), token);
-    },
-    async lockHolder(output: string): Promise<string | null> {
-      return redis.get(keys.billingLock(output));
-    },
+    acquireLock: (output: string, token: string, ttlMs: number) => redisLock(redis, keys.billingLock(output)).acquire(token, ttlMs),
+    renewLock: (output: string, token: string, ttlMs: number) => redisLock(redis, keys.billingLock(output)).renew(token, ttlMs),
+    releaseLock: (output: string, token: string) => redisLock(redis, keys.billingLock(output)).release(token),
+    lockHolder: (output: string) => redisLock(redis, keys.billingLock(output)).holder(),
 
     async cursor(output: string): Promise<string | undefined> {
       return (await redis.get(keys.billingCursor(output))) ?? undefined;
@@ -186,6 +178,10 @@ export function createDeliveryStore(redis: Redis, prefix: string, outbox: Outbox
     },
 
     getDeadLetter,
+    /** Removes the outbox events before stream id `minId`; the feed then refuses cursors before them (410). */
+    async trimOutbox(minId: string): Promise<number> {
+      return Number(await redis.eval(TRIM_OUTBOX, 2, keys.billingEvents, keys.billingTrimmedTo, minId));
+    },
     /** Dead letters, oldest first, by offset (the list is short: each entry is an operator's to-do). */
     async listDeadLetters(offset: number, limit: number): Promise<{ items: DeadLetter[]; total: number }> {
       const [ids, total] = await Promise.all([

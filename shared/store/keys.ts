@@ -29,6 +29,8 @@ export function caseKeys(prefix: string) {
     outbox: (o: Outbox) => (o === 'billing' ? { events: k('billing:events'), eventIds: k('billing:event-ids') } : { events: k(`${o}:events`), eventIds: k(`${o}:event-ids`) }),
     billingEvents: k('billing:events'),
     billingEventIds: k('billing:event-ids'),
+    /** The newest outbox event trimmed away (workers/billing/trim-outbox.ts): a feed cursor before it is 410. */
+    billingTrimmedTo: k('billing:trimmed-to'),
     // Delivery of the billing outbox to its outputs (workers/billing): one cursor, lock, attempt counter and
     // replay queue per output; one dead-letter table for all outputs.
     billingCursor: (output: string) => k(`billing:cursor:${output}`),
@@ -37,7 +39,16 @@ export function caseKeys(prefix: string) {
     billingReplay: (output: string) => k(`billing:replay:${output}`),
     billingDeadLetters: k('billing:dead-letters'),
     billingDeadLetterIndex: k('billing:dead-letters:index'),
+    /** Ended cases whose spool is not purged yet, scored by when they ended (shared/lifecycle/spool-retention.ts). */
+    spoolsEnded: k('spools:ended'),
+    /** Set once the cases that ended before the index existed are in it (case-store.ts `backfillSpoolIndex`). */
+    spoolsBackfilled: k('spools:backfilled'),
     audit: k('audit'),
+    // The audit trail's chain (shared/audit): the last entry's `<seq> <sha256>`, the stream id the file
+    // export has written up to, and the lease of the one process that writes the files.
+    auditHead: k('audit:head'),
+    auditExported: k('audit:exported'),
+    auditExportLock: k('audit:export-lock'),
     /** Where the reconciler's round-robin over each status index stands (workers/reconcile). */
     reconcileOffsets: k('reconcile:offsets'),
   };

@@ -26,11 +26,12 @@ return {1, ARGV[1]}
  * Compare-and-set a case document on its version, keep the indexes in step, append the timeline entry and
  * append any outbox events (billing, or results for the EHR) — all or nothing.
  * KEYS: case, timeline, oldStatus, newStatus, review, leases, awaiting, billingEvents, billingEventIds, reviewRows,
- *       resultEvents, resultEventIds
+ *       resultEvents, resultEventIds, spoolsEnded
  * ARGV: expectedVersion, newVersion, doc, newStatus, id, timelineEntry|'', createdScore,
  *       reviewScore|'' (remove), leaseExpiry|'' (remove), awaitingUntil|'' (remove), reviewRow|'' (remove),
- *       then outbox ('billing'|'results'), eventId, eventJson triples
- * The review row (review-row.ts) lives and dies with the case's place in the review index.
+ *       endedScore|'' (remove), then outbox ('billing'|'results'), eventId, eventJson triples
+ * The review row (review-row.ts) lives and dies with the case's place in the review index. The purge index
+ * keeps the time a case first ended (NX): later changes of an ended case do not postpone its purge.
  * Returns 1 on success, 0 when the version moved on (the caller re-reads and re-decides), -1 when missing.
  */
 export const UPDATE_CASE = `
@@ -47,7 +48,8 @@ if ARGV[8] ~= '' then redis.call('ZADD', KEYS[5], ARGV[8], ARGV[5]) else redis.c
 if ARGV[9] ~= '' then redis.call('ZADD', KEYS[6], ARGV[9], ARGV[5]) else redis.call('ZREM', KEYS[6], ARGV[5]) end
 if ARGV[10] ~= '' then redis.call('ZADD', KEYS[7], ARGV[10], ARGV[5]) else redis.call('ZREM', KEYS[7], ARGV[5]) end
 if ARGV[11] ~= '' then redis.call('HSET', KEYS[10], ARGV[5], ARGV[11]) else redis.call('HDEL', KEYS[10], ARGV[5]) end
-local i = 12
+if ARGV[12] ~= '' then redis.call('ZADD', KEYS[13], 'NX', ARGV[12], ARGV[5]) else redis.call('ZREM', KEYS[13], ARGV[5]) end
+local i = 13
 while ARGV[i] do
   local stream, ids = KEYS[8], KEYS[9]
   if ARGV[i] == 'results' then stream, ids = KEYS[11], KEYS[12] end

@@ -85,7 +85,7 @@ describe.skipIf(!isOrthancInstalled())('readiness (runtime, private Redis, real 
     const text = await res.text();
     expect(res.status).toBe(503);
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(JSON.parse(text).checks).toEqual({ redis: 'ok', pacs: 'failed' });
+    expect(JSON.parse(text).checks).toEqual({ redis: 'ok', pacs: 'failed', disk: 'ok' });
     for (const internal of [String(closed), '127.0.0.1', 'dicom-web', 'ECONNREFUSED', 'QIDO']) expect(text, `the answer names ${internal}`).not.toContain(internal);
     const logged = logs.split('\n').find((l) => l.includes('readiness check failed') && l.includes('"check":"pacs"'));
     expect(logged, 'the failure is logged with its detail').toContain(String(closed));

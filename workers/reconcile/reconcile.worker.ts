@@ -1,6 +1,6 @@
 /**
  * Reconcile: the case store is the record and the queues are derived from it (DESIGN.md §2). Triggered by a
- * BullMQ job scheduler (shared/queues.ts `scheduleReconciler`) every ILDFLOW_RECONCILE_INTERVAL_SECONDS, so
+ * BullMQ job scheduler (shared/queues.ts `scheduleRepeating`, workers/repeating.ts) every ILDFLOW_RECONCILE_INTERVAL_SECONDS, so
  * one worker process of the deployment runs it at a time. Each run reads at most ILDFLOW_RECONCILE_BATCH cases
  * in the statuses that wait for a stage job, round-robin over runs, and for each one asks `nextJob` which job
  * it calls for: a missing job (a crash between a state change and its enqueue, a lost queue) is re-created
@@ -9,14 +9,14 @@
  * overlapping run re-creates nothing that exists.
  */
 import { randomUUID } from 'node:crypto';
-import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Case, CaseStatus } from '../../shared/domain/case.js';
 import { failStage, nextJob, STATUSES_WITH_JOBS } from '../../shared/lifecycle/next-job.js';
-import { RECONCILE_QUEUE, scheduleReconciler, type Pipeline, type QueueName } from '../../shared/queues.js';
+import { reconcileTask, type Pipeline, type QueueName } from '../../shared/queues.js';
 import type { ReconcileRunSummary } from '../../shared/metrics.js';
 import type { WorkerDeps } from '../deps.js';
-import { describeError, STALLED_REASON, stalledOut } from '../stage.js';
+import { STALLED_REASON, stalledOut } from '../stage.js';
+import { startRepeating, type RunningTask } from '../repeating.js';
 
 const ACTOR = 'worker:reconcile';
 
@@ -99,30 +99,17 @@ async function nextIds(deps: Pick<ReconcileDeps, 'redis' | 'store'>, status: Cas
   return ids;
 }
 
-export type RunningReconciler = Readonly<{ close(): Promise<void> }>;
+export type RunningReconciler = RunningTask;
 
 /** Upserts the scheduler and takes its jobs in this process (concurrency 1). */
-export async function startReconciler(
+export function startReconciler(
   deps: ReconcileDeps & Pick<WorkerDeps, 'config'> & Readonly<{ observeReconcile?: (run: ReconcileRun) => void }>,
   opts: { connection: Redis },
 ): Promise<RunningReconciler> {
-  const prefix = deps.config.ILDFLOW_REDIS_PREFIX;
-  const queue = await scheduleReconciler(opts.connection, prefix, deps.config.ILDFLOW_RECONCILE_INTERVAL_SECONDS * 1000);
-  const worker = new Worker(
-    RECONCILE_QUEUE,
-    async () => {
-      const run = await reconcileOnce(deps, { batch: deps.config.ILDFLOW_RECONCILE_BATCH });
-      deps.observeReconcile?.(run);
-      if (Object.keys(run.recreated).length || run.failuresRecorded) deps.logger.warn({ ...run }, 'reconciler repaired the queues');
-    },
-    { connection: opts.connection, prefix: `${prefix}:bull`, concurrency: 1 },
-  );
-  worker.on('error', (err) => deps.logger.error({ err: describeError(err) }, 'reconciler error'));
-  worker.on('failed', (_job, err) => deps.logger.error({ err: describeError(err) }, 'reconciler run failed'));
-  return {
-    async close() {
-      await worker.close();
-      await queue.close();
-    },
+  const run = async () => {
+    const r = await reconcileOnce(deps, { batch: deps.config.ILDFLOW_RECONCILE_BATCH });
+    deps.observeReconcile?.(r);
+    if (Object.keys(r.recreated).length || r.failuresRecorded) deps.logger.warn({ ...r }, 'reconciler repaired the queues');
   };
+  return startRepeating(reconcileTask(deps.config.ILDFLOW_RECONCILE_INTERVAL_SECONDS * 1000), run, deps, { connection: opts.connection, label: 'reconciler' });
 }

@@ -4,7 +4,9 @@
  * is complete. Triggered by a new order, an admin retry, a PACS event (resume from `awaiting_study`), an
  * admin's reconcile (resume from `on_hold`) or the awaiting-study deadline. One job per case and attempt; idempotent: a case
  * already past retrieval only has its next job (re-)enqueued. PACS errors are retried with backoff
- * (shared/queues.ts RETRY), then the case fails with the reason.
+ * (shared/queues.ts RETRY), then the case fails with the reason. Below the disk watermark a retrieval
+ * does not start, and one that reaches it is discarded: the case waits for space, re-checked by a delayed
+ * job (shared/lifecycle/disk-wait.ts), without using up its attempts.
  */
 import { randomUUID } from 'node:crypto';
 import type { Case, SourceSeries } from '../../shared/domain/case.js';
@@ -13,6 +15,8 @@ import { candidateStudies, selectSeries, type SeriesChoice } from '../../shared/
 import type { SeriesSummary, StudySummary } from '../../shared/pacs/source.js';
 import { holdIfIdentifiersDiffer, type HeldStudy } from '../../shared/lifecycle/identity-hold.js';
 import { endWaitIfDue } from '../../shared/lifecycle/next-job.js';
+import { waitForDisk, withoutDiskWait } from '../../shared/lifecycle/disk-wait.js';
+import { describeShortage, diskState, isNoSpace, readDisk, watchDisk, type DiskState } from '../../shared/artifacts/disk-space.js';
 import type { StageJob } from '../../shared/queues.js';
 import type { WorkerDeps } from '../deps.js';
 
@@ -25,6 +29,9 @@ export async function retrieve(job: StageJob, deps: WorkerDeps, signal: AbortSig
   if (c.status === 'analyzing') return deps.pipeline.enqueueNext(c, job.traceId);
   if (c.status === 'queued') c = await deps.store.transition(c.id, ACTOR, 'retrieving', 'looking for the prior chest CT');
   if (c.status !== 'retrieving') return; // cancelled or moved on by someone else
+  // Below the disk watermark nothing is retrieved: the case waits and re-checks (docs/operations.md).
+  const before = await diskNow(deps);
+  if (before.low) return waitForDiskSpace(c, before, deps);
 
   const found = await findSeries(c, deps);
   if (found.kind === 'wait') return awaitStudy(c, found.reasons, deps);
@@ -41,8 +48,13 @@ export async function retrieve(job: StageJob, deps: WorkerDeps, signal: AbortSig
   }
   if (c.status !== 'retrieving') return;
   const spool = await deps.artifacts.freshSpool(c.id);
+  // While it streams, the volume is watched: reaching the watermark stops the transfer, never half-committed.
+  const watch = watchDisk(() => readVolume(deps), deps.config.ILDFLOW_DISK_MIN_FREE, deps.disk?.watchMs ?? DISK_WATCH_MS);
   try {
-    const got = await deps.source.retrieveSeries(study.studyInstanceUid, series.seriesInstanceUid, spool, signal);
+    const got = await deps.source.retrieveSeries(study.studyInstanceUid, series.seriesInstanceUid, spool, AbortSignal.any([signal, watch.signal]));
+    watch.stop();
+    const short = watch.shortage();
+    if (short) throw new DiskSpaceLow(short);
     // Completeness (DESIGN.md §5): every instance the PACS counts must have arrived. A short transfer is
     // retried, never analysed; slice gaps are checked when the volume is assembled.
     if (got.files < series.instanceCount)
@@ -63,12 +75,18 @@ export async function retrieve(job: StageJob, deps: WorkerDeps, signal: AbortSig
       retrievedAt: deps.clock().toISOString(),
       seriesDir,
     };
-    c = await deps.store.update(c.id, ACTOR, (cur) => ({
-      next: { ...cur, status: 'analyzing', source },
+    c = await deps.store.update(c.id, ACTOR, ({ spool: _purged, ...cur }) => ({
+      // A new spool: an earlier one's purge (before an admin retry) no longer describes it; any disk wait is over.
+      next: { ...withoutDiskWait(cur), status: 'analyzing', source },
       reason: `retrieved ${got.files} images (${(got.bytes / 1e6).toFixed(1)} MB); ${choice.why}`,
     }));
   } catch (err) {
+    watch.stop();
     await deps.artifacts.discard(spool);
+    // The volume ran short mid-way (the watch, or a write that failed with ENOSPC): wait, then retrieve again.
+    const short = err instanceof DiskSpaceLow ? err.state : watch.shortage();
+    if (short) return waitForDiskSpace(c, short, deps);
+    if (isNoSpace(err)) return waitForDiskSpace(c, await diskNow(deps), deps, 'a write ran out of space (ENOSPC); ');
     throw err;
   }
   await deps.pipeline.enqueueNext(c, job.traceId);
@@ -81,6 +99,35 @@ const heldStudy = (s: StudySummary): HeldStudy => ({
   patientName: s.patientName,
   birthDate: s.patientBirthDate,
 });
+
+/** How often a streaming retrieval reads the free space (one statfs call). */
+const DISK_WATCH_MS = 250;
+
+class DiskSpaceLow extends Error {
+  constructor(readonly state: DiskState) {
+    super(describeShortage(state));
+    this.name = 'DiskSpaceLow';
+  }
+}
+
+const readVolume = (deps: Pick<WorkerDeps, 'config' | 'disk'>) => (deps.disk ? deps.disk.read() : readDisk(deps.config.ILDFLOW_DATA_DIR));
+
+async function diskNow(deps: Pick<WorkerDeps, 'config' | 'disk' | 'observeDisk'>): Promise<DiskState> {
+  const state = diskState(await readVolume(deps), deps.config.ILDFLOW_DISK_MIN_FREE);
+  deps.observeDisk?.(state);
+  return state;
+}
+
+/** The case waits for space (shared/lifecycle/disk-wait.ts); the delayed re-check job is what nextJob names. */
+async function waitForDiskSpace(c: Case, state: DiskState, deps: WorkerDeps, why = ''): Promise<void> {
+  const reason = why + describeShortage(state);
+  deps.logger.warn({ caseId: c.id, freeBytes: state.freeBytes, requiredBytes: state.requiredBytes }, 'retrieval waits for disk space');
+  deps.observeDiskWait?.();
+  const waiting = await deps.store.update(c.id, ACTOR, (cur, now) =>
+    cur.status === 'retrieving' ? waitForDisk(cur, now, reason, deps.config.ILDFLOW_DISK_RECHECK_SECONDS * 1000) : null,
+  );
+  await deps.pipeline.enqueueNext(waiting, randomUUID());
+}
 
 type Found =
   | { kind: 'series'; study: StudySummary; series: SeriesSummary; choice: SeriesChoice }

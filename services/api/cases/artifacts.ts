@@ -9,6 +9,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { RequestHandler } from 'express';
 import { NotFound } from '../../../shared/errors.js';
+import { imagesLocation } from '../../../shared/lifecycle/spool-retention.js';
 import type { ApiDeps } from '../deps.js';
 import { auditRead } from '../mount.js';
 
@@ -19,7 +20,8 @@ export const listArtifacts =
   async (req, res) => {
     const c = await deps.store.get(String(req.params.id));
     await auditRead(deps.store, req, res, 'artifact.list', c.id);
-    res.json({ items: c.artifacts });
+    // The documents stay for good; the series only while retention keeps it (docs/operations.md "Spool retention").
+    res.json({ items: c.artifacts, images: imagesLocation(c) });
   };
 
 export function artifactPath(dataDir: string, caseId: string, name: string): string | null {

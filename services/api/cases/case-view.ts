@@ -14,6 +14,7 @@
 import { caseAccess } from '../../../shared/auth/case-access.js';
 import type { Role } from '../../../shared/auth/users.js';
 import type { Case, SourceSeries, TimelineEntry } from '../../../shared/domain/case.js';
+import { imagesLocation, type ImagesLocation } from '../../../shared/lifecycle/spool-retention.js';
 
 type Viewer = Readonly<{ id: string; roles: readonly Role[] }>;
 
@@ -48,6 +49,8 @@ function fullView(c: Case, viewer: Viewer): Partial<Case> {
     const { seriesDir: _server, ...fromPacs } = source;
     shown.source = fromPacs as SourceSeries;
   }
+  // Where the images are now: the spool, or only the PACS once retention removed them.
+  (shown as Partial<Case> & { images?: ImagesLocation }).images = imagesLocation(c);
   if (failure) shown.failure = seesInternals(viewer) ? failure : { ...failure, reason: withoutInternals(failure.reason) };
   return shown;
 }

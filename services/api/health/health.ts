@@ -1,6 +1,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { Unauthenticated } from '../../../shared/errors.js';
+import { describeShortage, type DiskState } from '../../../shared/artifacts/disk-space.js';
 import { bearerToken } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { sendProblem } from '../problem.js';
@@ -43,13 +44,15 @@ function reusedFor(ms: number, now: () => number, run: () => Promise<Outcome>): 
 }
 
 /**
- * GET /readyz: Redis and the PACS answer; 503 problem otherwise. Each check says only `ok` or `failed`
+ * GET /readyz: Redis and the PACS answer; 503 problem otherwise. The data volume's free space against its
+ * watermark is reported beside them (`disk`: `ok` or `low`). Each check says only `ok` or `failed`
  * (DESIGN.md §6: peer URLs never appear in API answers); why it failed is logged at warn when a failure
  * starts or its reason changes, so a flood of probes during an outage does not flood the log.
  */
-export const readyz = (deps: Pick<ApiDeps, 'pingRedis' | 'pacsReady' | 'clock' | 'logger'>): RequestHandler => {
+export const readyz = (deps: Pick<ApiDeps, 'pingRedis' | 'pacsReady' | 'diskState' | 'clock' | 'logger'>): RequestHandler => {
   const clock = deps.clock ?? (() => new Date());
   const pacsCheck = reusedFor(PACS_CHECK_REUSE_MS, () => clock().getTime(), () => check(deps.pacsReady));
+  const diskCheck = async (): Promise<DiskState | null> => (deps.diskState ? deps.diskState().catch(() => null) : null);
   const lastReason = new Map<string, string>();
   const note = (name: string, o: Outcome) => {
     const reason = o.ok ? 'ok' : o.reason;
@@ -60,11 +63,16 @@ export const readyz = (deps: Pick<ApiDeps, 'pingRedis' | 'pacsReady' | 'clock' |
     lastReason.set(name, reason);
   };
   return async (req, res) => {
-    const [redis, pacs] = await Promise.all([check(deps.pingRedis), pacsCheck()]);
+    const [redis, pacs, disk] = await Promise.all([check(deps.pingRedis), pacsCheck(), diskCheck()]);
     note('redis', redis);
     note('pacs', pacs);
-    const checks = { redis: redis.ok ? 'ok' : 'failed', pacs: pacs.ok ? 'ok' : 'failed' };
+    if (disk) note('disk', disk.low ? { ok: false, reason: describeShortage(disk) } : { ok: true });
+    const checks = { redis: redis.ok ? 'ok' : 'failed', pacs: pacs.ok ? 'ok' : 'failed', ...(disk ? { disk: disk.low ? 'low' : 'ok' } : {}) };
     const checkedAt = clock().toISOString();
+    // A low disk stops retrieval only: the API still serves reviews and reports, so it stays in the load
+    // balancer (200) and says so — `degraded`, with the numbers (no path) — for the operator's probe.
+    if (redis.ok && pacs.ok && disk?.low)
+      return void res.json({ status: 'degraded', detail: 'free space on the data volume is below ILDFLOW_DISK_MIN_FREE: retrievals wait', checks, disk: { freeBytes: disk.freeBytes, requiredBytes: disk.requiredBytes }, checkedAt });
     if (redis.ok && pacs.ok) return void res.json({ status: 'ready', checks, checkedAt });
     sendProblem(res, { type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'a dependency is not ready', instance: req.path, checks, checkedAt });
   };

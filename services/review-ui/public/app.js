@@ -262,7 +262,11 @@ async function renderCase(id) {
 
   const left = h('div', { class: 'stack' },
     h('section', { class: 'panel' },
-      h('h2', {}, 'Key images'), viewer, caption, thumbs,
+      h('h2', {}, 'Key images'),
+      // After retention the series lives only in the PACS (docs/operations.md "Spool retention").
+      c.images?.purgedAt ? h('p', { class: 'banner info small', id: 'images-in-pacs', role: 'note' },
+        `${c.images.note} Removed on ${when(c.images.purgedAt)}; study ${c.images.studyInstanceUid || '—'}, series ${c.images.seriesInstanceUid || '—'}.`) : null,
+      viewer, caption, thumbs,
       h('div', { class: 'legend', 'aria-label': 'Overlay legend' }, LEGEND.map(([label, colour]) => h('span', { style: { '--c': colour } }, label))),
       h('p', { class: 'small muted' }, 'Lung window W1500 / L−600. The colours show each pixel\'s class on this slice; the numbers are the engine\'s, over the whole volume.'),
     ),
