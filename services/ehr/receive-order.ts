@@ -85,16 +85,21 @@ async function act(m: Hl7Message, deps: ReceiveOrderDeps): Promise<Outcome> {
     case 'cancel': {
       const found = await deps.store.findByOrder(action.orderId);
       if (!found || found.orderedBy !== action.source) return { code: 'AE', problems: [{ location: orc2, code: '204', text: 'ORC-2: no order with this placer order number from this sender' }], what: 'unknown-order' };
-      const c = await settled(found, deps);
-      if (c.status === 'cancelled') return { code: 'AA', problems: [], caseId: c.id, what: 'already-cancelled' };
       const sender = { id: action.source, name: action.source, roles: ['orderer'] as const };
-      try {
-        await deps.store.update(c.id, action.source, (cur, now) => cancelCase(cur, { ...sender, roles: [...sender.roles] }, now, 'ORC-1 CA from the EHR'));
-      } catch (err) {
-        if (!(err instanceof TransitionRefused)) throw err;
-        return { code: 'AE', problems: [{ location: { segment: 'ORC', sequence: 1, field: 1 }, code: '206', text: `the order can no longer be cancelled: ${err.detail}` }], caseId: c.id, what: 'not-cancellable' };
+      // A queued case read here may be picked up by the retrieve stage before the cancel is written: after a
+      // first refusal the case is re-read, left to settle once more, and the cancel decided again.
+      let c = await settled(found, deps);
+      for (let attempt = 0; ; attempt++) {
+        if (c.status === 'cancelled') return { code: 'AA', problems: [], caseId: c.id, what: 'already-cancelled' };
+        try {
+          await deps.store.update(c.id, action.source, (cur, now) => cancelCase(cur, { ...sender, roles: [...sender.roles] }, now, 'ORC-1 CA from the EHR'));
+          return { code: 'AA', problems: [], caseId: c.id, what: 'cancelled' };
+        } catch (err) {
+          if (!(err instanceof TransitionRefused)) throw err;
+          if (attempt === 0) { c = await settled((await deps.store.find(c.id)) ?? c, deps); continue; }
+          return { code: 'AE', problems: [{ location: { segment: 'ORC', sequence: 1, field: 1 }, code: '206', text: `the order can no longer be cancelled: ${err.detail}` }], caseId: c.id, what: 'not-cancellable' };
+        }
       }
-      return { code: 'AA', problems: [], caseId: c.id, what: 'cancelled' };
     }
   }
 }
