@@ -182,7 +182,7 @@ describe('scanner physics', () => {
     expect(smooth).toBeLessThan(sharp - 80);
   });
 
-  it('blurs the texture of a real phantom fibre band with a smooth kernel', async () => {
+  it('blurs the texture of a real phantom fibre band with a smooth kernel', { timeout: 90_000 }, async () => {
     const opts = { family: 'fibre', pattern: 'probable_uip', seed: 8, noiseHu: 0, pixelSpacingMm: 1.0, matrix: 128, sliceThicknessMm: 3, subSliceMm: 1, superSample: 3 } as const;
     const a = await generateScannerPhantom({ ...opts, dir: join(root, 'psf-a'), psfSigmaMm: 0.3 });
     const b = await generateScannerPhantom({ ...opts, dir: join(root, 'psf-b'), psfSigmaMm: 1.2 });
