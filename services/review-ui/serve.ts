@@ -9,8 +9,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Router, type RequestHandler } from 'express';
-import type { UserDirectory } from '../../shared/auth/users.js';
 import { NotFound } from '../../shared/errors.js';
+import type { Credentials } from '../api/auth.js';
 import { mount } from '../api/mount.js';
 
 const ASSETS: Readonly<Record<string, string>> = {
@@ -32,7 +32,7 @@ export function publicDir(): string {
   throw new Error('the review page assets (services/review-ui/public) are missing');
 }
 
-export function reviewUiRoutes(users: UserDirectory): Router {
+export function reviewUiRoutes(credentials: Credentials): Router {
   const dir = publicDir();
   const cache = new Map<string, Buffer>();
   const send =
@@ -51,7 +51,7 @@ export function reviewUiRoutes(users: UserDirectory): Router {
       res.type(type).send(body);
     };
   const r = Router();
-  mount(r, users, 'reviewPage', send(() => 'index.html'));
-  mount(r, users, 'reviewAsset', send((p) => p.asset ?? ''));
+  mount(r, credentials, 'reviewPage', send(() => 'index.html'));
+  mount(r, credentials, 'reviewAsset', send((p) => p.asset ?? ''));
   return r;
 }

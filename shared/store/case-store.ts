@@ -33,7 +33,7 @@ export type Change = Readonly<{ next: Case; reason: string; events?: readonly Ou
 export type Actor = string;
 
 /** `caseIds`: the cases a read of many disclosed (stored space-separated: case ids have no spaces). */
-export type AuditEntry = Readonly<{ userId: string; action: string; caseId?: string; caseIds?: readonly string[]; ip?: string; detail?: string }>;
+export type AuditEntry = Readonly<{ userId: string; issuer?: string; subject?: string; action: string; caseId?: string; caseIds?: readonly string[]; ip?: string; detail?: string }>;
 
 /** `orderedBy`: only the cases this user ordered (an orderer's list, DESIGN.md §6). */
 export type ListQuery = Readonly<{ status?: CaseStatus; patientId?: string; orderedBy?: string; cursor?: string; limit: number }>;
