@@ -28,6 +28,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...base, ILDFLOW_OIDC_ISSUER: 'http://127.0.0.1:9000' }).ILDFLOW_OIDC_ISSUER).toBe('http://127.0.0.1:9000');
     expect(() => loadConfig({ ...base, ILDFLOW_OIDC_ISSUER: 'http://idp.hospital.example' })).toThrow(/ILDFLOW_OIDC_ISSUER: must be an https/);
     expect(loadConfig(base).ILDFLOW_OIDC_ISSUER).toBeUndefined();
+    expect(() => loadConfig({ ...base, ILDFLOW_OIDC_CLIENT_ID: 'ildflow-review' })).toThrow(/ILDFLOW_OIDC_ISSUER: required when ILDFLOW_OIDC_CLIENT_ID is set/);
   });
 
   it('lists every problem at once', () => {

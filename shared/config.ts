@@ -78,6 +78,8 @@ const Env = z
       .string()
       .refine(isAllowedProviderUrl, { message: 'must be an https:// URL (http:// only on a loopback address such as 127.0.0.1)' })
       .optional(),
+    /** The review page's client at the provider: a public client, authorization code + PKCE (docs/security.md). */
+    ILDFLOW_OIDC_CLIENT_ID: z.string().min(1).max(200).optional(),
     /** The `aud` an access token must contain (RFC 7519 §4.1.3; RFC 8707 resource indicators). */
     ILDFLOW_OIDC_AUDIENCE: z.string().min(1).max(500).default('ildflow'),
     /** The claims carrying the user's roles (array or space-separated string) and NPI. */
@@ -165,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
   // Cross-variable rules are checked here, not in a zod refinement, so they are listed even when
   // another variable is also wrong.
   if (pacsRequired && !vars.ILDFLOW_PACS) problems.push('ILDFLOW_PACS: required (the image source URL)');
+  if (vars.ILDFLOW_OIDC_CLIENT_ID && !vars.ILDFLOW_OIDC_ISSUER) problems.push('ILDFLOW_OIDC_ISSUER: required when ILDFLOW_OIDC_CLIENT_ID is set');
   if (vars.ILDFLOW_BILLING_WEBHOOK_URL && !vars.ILDFLOW_BILLING_WEBHOOK_SECRET)
     problems.push('ILDFLOW_BILLING_WEBHOOK_SECRET: required when ILDFLOW_BILLING_WEBHOOK_URL is set');
   let payerAdvisories = DEFAULT_PAYER_ADVISORIES;

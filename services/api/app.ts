@@ -37,7 +37,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(express.json({ limit: deps.config.ILDFLOW_BODY_LIMIT, strict: true }));
 
   app.use(healthRoutes(deps), casesRoutes(deps), reviewRoutes(deps), adminRoutes(deps), billingRoutes(deps), triggersRoutes(deps));
-  app.use(reviewUiRoutes(deps)); // the review web page at /review (DESIGN.md §1)
+  app.use(reviewUiRoutes(deps, deps.reviewSignIn)); // the review web page at /review (DESIGN.md §1)
   // The admins' queue dashboard (bull-board) at /admin/queues, entered with a session cookie (admin/dashboard.ts).
   if (deps.pipeline.queues) {
     const dashboard = createDashboard({

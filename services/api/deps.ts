@@ -19,6 +19,8 @@ export type ApiDeps = Readonly<{
   users: UserDirectory;
   /** The OpenID Provider's access-token checker (ILDFLOW_OIDC_ISSUER); absent: users-file tokens only. */
   providerTokens?: ProviderTokens;
+  /** The review page signs in at this provider as this public client (ILDFLOW_OIDC_CLIENT_ID); absent: token sign-in only. */
+  reviewSignIn?: Readonly<{ issuer: string; clientId: string }>;
   /** `depths` feeds the queue gauge on each /metrics scrape; `queues`, when given, the admins' dashboard. */
   pipeline: Pick<Pipeline, 'enqueue' | 'enqueueNext' | 'depths'> & Partial<Pick<Pipeline, 'queues'>>;
   logger: Logger;

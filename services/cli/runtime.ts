@@ -115,6 +115,7 @@ export async function openRuntime(
             claims: { roles: config.ILDFLOW_OIDC_ROLES_CLAIM, npi: config.ILDFLOW_OIDC_NPI_CLAIM },
           })
         : undefined,
+      reviewSignIn: config.ILDFLOW_OIDC_ISSUER && config.ILDFLOW_OIDC_CLIENT_ID ? { issuer: config.ILDFLOW_OIDC_ISSUER, clientId: config.ILDFLOW_OIDC_CLIENT_ID } : undefined,
       pipeline,
       logger,
       metrics: metrics.registry,

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { providerUserId } from '../../shared/auth/provider-claims.js';
-import { generatePhantom } from '../../shared/phantom/generate-phantom.js';
 import { REPORT_ARTIFACTS } from '../../shared/reports/report-refs.js';
 import { startProvider, type TestProvider } from '../helpers/oidc-provider.js';
 import { startHarness, TOKENS, waitForStatus, type Harness } from '../helpers/pipeline-harness.js';
+import { orderReviewCase } from '../helpers/review-case.js';
 
 const run = promisify(execFile);
 const PHYSICIAN = { name: 'Kim Sato, MD', roles: ['radiologist'], npi: '1553820675' };
@@ -25,18 +25,7 @@ describe('a provider-signed-in physician through the pipeline', () => {
   beforeAll(async () => {
     op = await startProvider({ ksato: PHYSICIAN });
     h = await startHarness({ ILDFLOW_OIDC_ISSUER: op.issuer });
-    await generatePhantom({
-      dir: join(h.pacsDir, 'oidc'), pattern: 'uip', seed: 7, rows: 128, columns: 128, slices: 64, sliceThicknessMm: 2.5,
-      patient: { id: 'MRN-OIDC-1', name: 'BERG^ANNA', birthDate: '19580312', sex: 'F' },
-      study: { accessionNumber: 'ACC-OIDC-1', studyDate: '20261020' },
-    });
-    const created = await h.call('POST', '/v1/cases', TOKENS.orderer, {
-      order: { id: 'ORD-OIDC-1', orderedAt: '2026-11-27T09:00:00Z', priority: 'routine', orderingProvider: { npi: '1245319599', name: 'Lee Park, MD' }, indications: ['J84.10'] },
-      patient: { id: 'MRN-OIDC-1', name: 'BERG^ANNA', birthDate: '1958-03-12', sex: 'F' },
-      coverage: { payer: 'medicare', abn: { signed: true, signedAt: '2026-11-27' } },
-    });
-    id = created.body.id;
-    await waitForStatus(h, id, ['awaiting_review']);
+    id = await orderReviewCase(h, { patient: { id: 'MRN-OIDC-1', name: 'BERG^ANNA', birthDate: '1958-03-12', sex: 'F' }, orderId: 'ORD-OIDC-1', seed: 7 });
   });
   afterAll(async () => {
     await h?.close();
