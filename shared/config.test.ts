@@ -21,6 +21,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...base, ILDFLOW_MAX_INSTANCE_BYTES: '4096' })).toThrow(ConfigInvalid);
   });
 
+  it('takes an https OpenID issuer (http only on loopback) with the documented claim defaults', () => {
+    const c = loadConfig({ ...base, ILDFLOW_OIDC_ISSUER: 'https://idp.hospital.example/realms/staff' });
+    expect(c.ILDFLOW_OIDC_ISSUER).toBe('https://idp.hospital.example/realms/staff');
+    expect([c.ILDFLOW_OIDC_AUDIENCE, c.ILDFLOW_OIDC_ROLES_CLAIM, c.ILDFLOW_OIDC_NPI_CLAIM]).toEqual(['ildflow', 'roles', 'npi']);
+    expect(loadConfig({ ...base, ILDFLOW_OIDC_ISSUER: 'http://127.0.0.1:9000' }).ILDFLOW_OIDC_ISSUER).toBe('http://127.0.0.1:9000');
+    expect(() => loadConfig({ ...base, ILDFLOW_OIDC_ISSUER: 'http://idp.hospital.example' })).toThrow(/ILDFLOW_OIDC_ISSUER: must be an https/);
+    expect(loadConfig(base).ILDFLOW_OIDC_ISSUER).toBeUndefined();
+    expect(() => loadConfig({ ...base, ILDFLOW_OIDC_CLIENT_ID: 'ildflow-review' })).toThrow(/ILDFLOW_OIDC_ISSUER: required when ILDFLOW_OIDC_CLIENT_ID is set/);
+  });
+
   it('lists every problem at once', () => {
     const err = (() => {
       try {

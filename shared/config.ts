@@ -11,6 +11,7 @@ import { ConfigInvalid } from './errors.js';
 import { DEFAULT_PAYER_ADVISORIES, parsePayerAdvisoryTable, type PayerAdvisoryTable } from './billing/payer-advisories.js';
 import { DEFAULT_MAX_INSTANCE_BYTES } from './pacs/instance-cap.js';
 import { DEFAULT_MIN_FREE, parseMinFree } from './artifacts/disk-space.js';
+import { isAllowedProviderUrl } from './auth/provider-claims.js';
 
 const PacsUrl = z.string().refine((u) => /^(https?:\/\/|dicom:\/\/|file:\/\/)/.test(u), {
   message: 'must be http(s)://host/dicom-web, dicom://AET@host:port?… or file:///dir',
@@ -94,6 +95,21 @@ const Env = z
     /** Pause between two polls of Orthanc's /changes once it is caught up. */
     ILDFLOW_ORTHANC_POLL_SECONDS: z.coerce.number().positive().max(3600).default(5),
     ILDFLOW_USERS_FILE: z.string({ error: 'required: the path of the JSON users file' }).min(1),
+    /**
+     * The hospital's OpenID Provider (docs/security.md "Sign-in"): the API then also accepts its JWT access
+     * tokens. https, except on a loopback address; its discovery document is read on the first such token.
+     */
+    ILDFLOW_OIDC_ISSUER: z
+      .string()
+      .refine(isAllowedProviderUrl, { message: 'must be an https:// URL (http:// only on a loopback address such as 127.0.0.1)' })
+      .optional(),
+    /** The review page's client at the provider: a public client, authorization code + PKCE (docs/security.md). */
+    ILDFLOW_OIDC_CLIENT_ID: z.string().min(1).max(200).optional(),
+    /** The `aud` an access token must contain (RFC 7519 §4.1.3; RFC 8707 resource indicators). */
+    ILDFLOW_OIDC_AUDIENCE: z.string().min(1).max(500).default('ildflow'),
+    /** The claims carrying the user's roles (array or space-separated string) and NPI. */
+    ILDFLOW_OIDC_ROLES_CLAIM: z.string().min(1).max(200).default('roles'),
+    ILDFLOW_OIDC_NPI_CLAIM: z.string().min(1).max(200).default('npi'),
     ILDFLOW_ENGINE: z
       .string()
       .regex(/^(reference|https?:\/\/.+|command:.+)$/, 'must be reference, http(s)://… or command:/path')
@@ -211,6 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
   // Cross-variable rules are checked here, not in a zod refinement, so they are listed even when
   // another variable is also wrong.
   if (pacsRequired && !vars.ILDFLOW_PACS) problems.push('ILDFLOW_PACS: required (the image source URL)');
+  if (vars.ILDFLOW_OIDC_CLIENT_ID && !vars.ILDFLOW_OIDC_ISSUER) problems.push('ILDFLOW_OIDC_ISSUER: required when ILDFLOW_OIDC_CLIENT_ID is set');
   if (vars.ILDFLOW_BILLING_WEBHOOK_URL && !vars.ILDFLOW_BILLING_WEBHOOK_SECRET)
     problems.push('ILDFLOW_BILLING_WEBHOOK_SECRET: required when ILDFLOW_BILLING_WEBHOOK_URL is set');
   let payerAdvisories = DEFAULT_PAYER_ADVISORIES;

@@ -143,14 +143,25 @@ export class EngineFailed extends AppError {
   readonly slug = 'engine-failed';
   readonly title = 'Analysis engine failed';
 }
-/** The PACS could not be reached or answered an error; retried with backoff, then the case fails. */
-export class PacsUnavailable extends AppError {
+/** A peer that ildflow depends on is down: always retryable. */
+abstract class PeerUnavailable extends AppError {
   readonly status = 503;
-  readonly slug = 'pacs-unavailable';
-  readonly title = 'PACS unavailable';
   constructor(detail: string, options?: ErrorOptions) {
     super(detail, { ...options, retryable: true });
   }
+}
+/** The PACS could not be reached or answered an error; retried with backoff, then the case fails. */
+export class PacsUnavailable extends PeerUnavailable {
+  readonly slug = 'pacs-unavailable';
+  readonly title = 'PACS unavailable';
+}
+/**
+ * The OpenID Provider (its discovery document or JWKS) could not be reached or answered nonsense, so a
+ * provider token cannot be checked now. Not the token's fault: 503, and the client may retry.
+ */
+export class ProviderUnavailable extends PeerUnavailable {
+  readonly slug = 'identity-provider-unavailable';
+  readonly title = 'Identity provider unavailable';
 }
 export class ConfigInvalid extends Error {
   constructor(readonly problems: readonly string[]) {

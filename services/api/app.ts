@@ -37,7 +37,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(express.json({ limit: deps.config.ILDFLOW_BODY_LIMIT, strict: true }));
 
   app.use(healthRoutes(deps), casesRoutes(deps), reviewRoutes(deps), adminRoutes(deps), billingRoutes(deps), triggersRoutes(deps));
-  app.use(reviewUiRoutes(deps.users)); // the review web page at /review (DESIGN.md §1)
+  app.use(reviewUiRoutes(deps, deps.reviewSignIn)); // the review web page at /review (DESIGN.md §1)
   // The admins' queue dashboard (bull-board) at /admin/queues, entered with a session cookie (admin/dashboard.ts).
   if (deps.pipeline.queues) {
     const dashboard = createDashboard({
@@ -47,12 +47,12 @@ export function createApp(deps: ApiDeps): Express {
       secureCookie: deps.config.ILDFLOW_COOKIE_SECURE ?? 'auto',
     });
     const session = express.Router();
-    mount(session, deps.users, 'dashboardSession', dashboard.openSession);
+    mount(session, deps, 'dashboardSession', dashboard.openSession);
     app.use(session, dashboard.router);
   }
   const spec = JSON.stringify(openApiDocument());
   const docs = express.Router();
-  mount(docs, deps.users, 'openapi', (_req, res) => void res.type('application/json').send(spec));
+  mount(docs, deps, 'openapi', (_req, res) => void res.type('application/json').send(spec));
   app.use(docs);
 
   app.use((req, _res, next) => next(new NotFound(`no route ${req.method} ${req.path}`)));

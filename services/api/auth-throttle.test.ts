@@ -10,7 +10,7 @@ async function serve(max: number) {
   const users = createUserDirectory([{ id: 'u1', name: 'User', roles: ['orderer'], tokenSha256: hashToken('good-token') }]);
   const app = express();
   app.use(authFailureThrottle(max, () => 0));
-  app.get('/secret', authenticate(users), (_req, res) => void res.json({ ok: true }));
+  app.get('/secret', authenticate({ users }), (_req, res) => void res.json({ ok: true }));
   app.use(problemHandler(createLogger({ level: 'silent' })));
   const server = app.listen(0);
   await new Promise((r) => server.once('listening', r));

@@ -1,15 +1,15 @@
 /** Per-request values set by the middleware: the trace id, the user and the route template. */
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import type { User } from '../../shared/auth/users.js';
+import type { Principal } from '../../shared/auth/provider-claims.js';
 import { Unauthenticated, ValidationFailed, fieldErrors } from '../../shared/errors.js';
 
 export function traceIdOf(res: Response): string {
   return (res.locals.traceId as string | undefined) ?? '';
 }
 
-export function userOf(res: Response): User {
-  const u = res.locals.user as User | undefined;
+export function userOf(res: Response): Principal {
+  const u = res.locals.user as Principal | undefined;
   if (!u) throw new Unauthenticated('no authenticated user'); // a route mounted without `authenticate`
   return u;
 }

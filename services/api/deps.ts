@@ -1,5 +1,6 @@
 /** What the API needs, and nothing more (STYLE.md §6): main.ts builds it; tests pass a real Redis store. */
 import type { Registry } from 'prom-client';
+import type { ProviderTokens } from '../../shared/auth/provider-tokens.js';
 import type { UserDirectory } from '../../shared/auth/users.js';
 import type { advisoriesFor } from '../../shared/billing/payer-advisories.js';
 import type { ChargeEvent } from '../../shared/billing/charge-event.js';
@@ -17,6 +18,10 @@ export type ApiDeps = Readonly<{
     Partial<Pick<Config, 'ILDFLOW_COOKIE_SECURE'>>;
   store: CaseStore;
   users: UserDirectory;
+  /** The OpenID Provider's access-token checker (ILDFLOW_OIDC_ISSUER); absent: users-file tokens only. */
+  providerTokens?: ProviderTokens;
+  /** The review page signs in at this provider as this public client (ILDFLOW_OIDC_CLIENT_ID); absent: token sign-in only. */
+  reviewSignIn?: Readonly<{ issuer: string; clientId: string }>;
   /** `depths` feeds the queue gauge on each /metrics scrape; `queues`, when given, the admins' dashboard. */
   pipeline: Pick<Pipeline, 'enqueue' | 'enqueueNext' | 'depths'> & Partial<Pick<Pipeline, 'queues'>>;
   logger: Logger;

@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { createArtifactStore } from '../../shared/artifacts/artifact-store.js';
+import { createProviderTokens } from '../../shared/auth/provider-tokens.js';
 import { createUserDirectory, loadUsersFile, type User } from '../../shared/auth/users.js';
 import { advisoriesFor } from '../../shared/billing/payer-advisories.js';
 import type { Config } from '../../shared/config.js';
@@ -136,6 +137,16 @@ export async function openRuntime(
       config,
       store,
       users: createUserDirectory(users),
+      // People sign in at the hospital's OpenID Provider; its discovery is read on the first provider token,
+      // so the API starts (and machine tokens work) while the provider is down.
+      providerTokens: config.ILDFLOW_OIDC_ISSUER
+        ? createProviderTokens({
+            issuer: config.ILDFLOW_OIDC_ISSUER,
+            audience: config.ILDFLOW_OIDC_AUDIENCE,
+            claims: { roles: config.ILDFLOW_OIDC_ROLES_CLAIM, npi: config.ILDFLOW_OIDC_NPI_CLAIM },
+          })
+        : undefined,
+      reviewSignIn: config.ILDFLOW_OIDC_ISSUER && config.ILDFLOW_OIDC_CLIENT_ID ? { issuer: config.ILDFLOW_OIDC_ISSUER, clientId: config.ILDFLOW_OIDC_CLIENT_ID } : undefined,
       pipeline,
       logger,
       metrics: metrics.registry,

@@ -15,7 +15,8 @@ export const GENESIS = '0'.repeat(64);
 export type ChainHead = Readonly<{ seq: number; hash: string }>;
 
 /** What a caller audits: who, what, which case(s), from where. No PHI: case ids, never patients. */
-export type AuditFields = Readonly<{ userId: string; action: string; caseId?: string; caseIds?: readonly string[]; ip?: string; detail?: string }>;
+/** `issuer`/`subject`: the OpenID Provider's and its subject, for a user signed in there (docs/security.md). */
+export type AuditFields = Readonly<{ userId: string; issuer?: string; subject?: string; action: string; caseId?: string; caseIds?: readonly string[]; ip?: string; detail?: string }>;
 
 /** One entry as it is stored and exported. */
 export type AuditRecord = AuditFields & Readonly<{ seq: number; at: string; prev: string }>;
@@ -35,6 +36,8 @@ export function chainEntry(fields: AuditFields, head: ChainHead | null, at: Date
     at: at.toISOString(),
     prev: head?.hash ?? GENESIS,
     userId: fields.userId,
+    ...(fields.issuer !== undefined ? { issuer: fields.issuer } : {}),
+    ...(fields.subject !== undefined ? { subject: fields.subject } : {}),
     action: fields.action,
     ...(fields.caseId !== undefined ? { caseId: fields.caseId } : {}),
     ...(fields.caseIds !== undefined ? { caseIds: [...fields.caseIds] } : {}),

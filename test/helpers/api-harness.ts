@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Registry } from 'prom-client';
+import type { ProviderTokens } from '../../shared/auth/provider-tokens.js';
 import { hashToken, newToken, type User } from '../../shared/auth/users.js';
 import { createUserDirectory } from '../../shared/auth/users.js';
 import { buildChargeEvent } from '../../shared/billing/charge-event.js';
@@ -38,7 +39,7 @@ const PROFILES: Record<UserKey, Omit<User, 'tokenSha256'>> = {
   admin: { id: 'u-admin', name: 'Sam Admin', roles: ['admin'] },
 };
 
-export type HarnessOptions = Readonly<{ bodyLimit?: number; metricsToken?: string; pacsReady?: () => Promise<void> }>;
+export type HarnessOptions = Readonly<{ bodyLimit?: number; metricsToken?: string; pacsReady?: () => Promise<void>; providerTokens?: ProviderTokens }>;
 
 export type Harness = Awaited<ReturnType<typeof startApi>>;
 
@@ -64,6 +65,7 @@ export async function startApi(opts: HarnessOptions = {}) {
     config: { ILDFLOW_BODY_LIMIT: opts.bodyLimit ?? 64 * 1024, ILDFLOW_CLAIM_LEASE_MINUTES: 30, ILDFLOW_DATA_DIR: dataDir, ILDFLOW_METRICS_TOKEN: opts.metricsToken, ILDFLOW_AUTH_FAILURES_PER_MINUTE: 1000 },
     store,
     users: createUserDirectory(Object.values(users)),
+    providerTokens: opts.providerTokens,
     pipeline,
     logger: createLogger({ level: 'error', destination: { write: (s: string) => void logLines.push(s) } }),
     metrics: new Registry(),

@@ -7,9 +7,9 @@ import { retryCase } from './retry-case.js';
 
 export function adminRoutes(deps: ApiDeps): Router {
   const r = Router();
-  mount(r, deps.users, 'retryCase', retryCase(deps));
-  mount(r, deps.users, 'reconcileCase', reconcileCase(deps));
-  mount(r, deps.users, 'deadLetters', listDeadLetters(deps));
-  mount(r, deps.users, 'replayDeadLetter', replayDeadLetter(deps));
+  mount(r, deps, 'retryCase', retryCase(deps));
+  mount(r, deps, 'reconcileCase', reconcileCase(deps));
+  mount(r, deps, 'deadLetters', listDeadLetters(deps));
+  mount(r, deps, 'replayDeadLetter', replayDeadLetter(deps));
   return r;
 }

@@ -5,6 +5,6 @@ import { billingEvents } from './billing-events.js';
 
 export function billingRoutes(deps: ApiDeps): Router {
   const r = Router();
-  mount(r, deps.users, 'billingEvents', billingEvents(deps));
+  mount(r, deps, 'billingEvents', billingEvents(deps));
   return r;
 }

@@ -9,11 +9,11 @@ import { listCases } from './list-cases.js';
 
 export function casesRoutes(deps: ApiDeps): Router {
   const r = Router();
-  mount(r, deps.users, 'createCase', createCase(deps));
-  mount(r, deps.users, 'listCases', listCases(deps));
-  mount(r, deps.users, 'getCase', getCase(deps));
-  mount(r, deps.users, 'cancelCase', cancelCase(deps));
-  mount(r, deps.users, 'listArtifacts', listArtifacts(deps));
-  mount(r, deps.users, 'getArtifact', getArtifact(deps));
+  mount(r, deps, 'createCase', createCase(deps));
+  mount(r, deps, 'listCases', listCases(deps));
+  mount(r, deps, 'getCase', getCase(deps));
+  mount(r, deps, 'cancelCase', cancelCase(deps));
+  mount(r, deps, 'listArtifacts', listArtifacts(deps));
+  mount(r, deps, 'getArtifact', getArtifact(deps));
   return r;
 }

@@ -5,8 +5,8 @@ import { healthz, metrics, readyz } from './health.js';
 
 export function healthRoutes(deps: ApiDeps): Router {
   const r = Router();
-  mount(r, deps.users, 'healthz', healthz);
-  mount(r, deps.users, 'readyz', readyz(deps));
-  mount(r, deps.users, 'metrics', metrics(deps));
+  mount(r, deps, 'healthz', healthz);
+  mount(r, deps, 'readyz', readyz(deps));
+  mount(r, deps, 'metrics', metrics(deps));
   return r;
 }

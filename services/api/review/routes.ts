@@ -9,11 +9,11 @@ import { submitReview } from './submit-review.js';
 
 export function reviewRoutes(deps: ApiDeps): Router {
   const r = Router();
-  mount(r, deps.users, 'me', me);
-  mount(r, deps.users, 'reviewQueue', reviewQueue(deps));
-  mount(r, deps.users, 'claimCase', claimCase(deps));
-  mount(r, deps.users, 'releaseCase', releaseCase(deps));
-  mount(r, deps.users, 'submitReview', submitReview(deps));
-  mount(r, deps.users, 'addAddendum', addAddendum(deps));
+  mount(r, deps, 'me', me);
+  mount(r, deps, 'reviewQueue', reviewQueue(deps));
+  mount(r, deps, 'claimCase', claimCase(deps));
+  mount(r, deps, 'releaseCase', releaseCase(deps));
+  mount(r, deps, 'submitReview', submitReview(deps));
+  mount(r, deps, 'addAddendum', addAddendum(deps));
   return r;
 }

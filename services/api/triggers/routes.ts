@@ -5,7 +5,7 @@ import { orthancStableStudy, studyAvailable } from './study-available.js';
 
 export function triggersRoutes(deps: ApiDeps): Router {
   const r = Router();
-  mount(r, deps.users, 'studyAvailable', studyAvailable(deps));
-  mount(r, deps.users, 'orthancStableStudy', orthancStableStudy(deps));
+  mount(r, deps, 'studyAvailable', studyAvailable(deps));
+  mount(r, deps, 'orthancStableStudy', orthancStableStudy(deps));
   return r;
 }

@@ -2,6 +2,9 @@
 // ildflow review page: plain JavaScript module, no build step. Every request goes to /v1 with the
 // physician's bearer token (kept in sessionStorage, so it ends with the tab). The server decides and
 // audits; this page shows state and never keeps PHI beyond the tab (drafts live in sessionStorage too).
+// The token is pasted, or comes from the hospital's OpenID Provider (sign-in.js); an expired one signs the
+// physician out with the unsent decision kept as a draft for when they are back.
+import { finishSignIn, providerSettings, startSignIn } from './sign-in.js';
 
 /** Overlay classes and colours: the same as shared/reports/display-classes.ts CLASS_LEGEND (a unit test checks). */
 export const LEGEND = [
@@ -132,6 +135,33 @@ function renderSignIn(message) {
   });
   main.replaceChildren(form);
   input.focus();
+  void providerSettings().then((settings) => {
+    if (!settings || !form.isConnected) return;
+    const go = h('button', { type: 'button', class: 'primary', id: 'provider-sign-in' }, 'Sign in with your hospital account');
+    go.addEventListener('click', () => startSignIn(settings).catch((x) => (err.textContent = x.message)));
+    form.insertBefore(h('div', { class: 'actions' }, go), form.children[1]);
+    go.focus();
+  });
+}
+
+/** Back from the provider with a code: exchange it, then show the queue (or the case the physician was in). */
+async function start() {
+  const settings = await providerSettings();
+  try {
+    const token = settings ? await finishSignIn(settings) : null;
+    if (token) {
+      sessionStorage.setItem(TOKEN_KEY, token);
+      me = await api('GET', '/v1/me');
+      if (!me.roles.includes('radiologist')) {
+        sessionStorage.removeItem(TOKEN_KEY);
+        return renderSignIn('This account is not a physician’s (radiologist role).');
+      }
+    }
+  } catch (x) {
+    if (x.status !== 401) renderSignIn(x.message); // a 401 has signed out with its own message
+    return;
+  }
+  route();
 }
 
 async function ensureMe() {
@@ -464,4 +494,4 @@ async function download(id, name) {
 document.addEventListener('keydown', (e) => {
   if (e.key === '?' && !e.target.closest('input, textarea, select')) $('#help').showModal();
 });
-route();
+void start();
