@@ -21,7 +21,7 @@ export default tseslint.config(
   },
   {
     files: ['shared/**/*.ts'],
-    // shared/ is plain domain code: it never imports the HTTP framework (DESIGN.md §3).
+    // shared/ is plain domain code: it never imports the HTTP framework (docs/design.md §3).
     rules: { 'no-restricted-imports': ['error', { paths: ['express'] }] },
   },
 );

@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects (STYLE.md §8): colocated unit tests run in parallel; integration tests talk to real
+// Two projects (docs/style.md §8): colocated unit tests run in parallel; integration tests talk to real
 // peers (Redis, spawned processes) and run one file at a time so they never race for ports or CPU.
 export default defineConfig({
   test: {

@@ -1,5 +1,5 @@
 /**
- * Configuration: parsed once at start-up from the environment (DESIGN.md §5 "Configuration"). Every
+ * Configuration: parsed once at start-up from the environment (docs/design.md §5 "Configuration"). Every
  * problem is listed at once; callers (the CLI) print them and exit non-zero. No other module reads
  * process.env.
  */
@@ -153,7 +153,7 @@ const Env = z
      * least this many days of events, and whatever an output has not delivered; older ones are trimmed.
      */
     ILDFLOW_BILLING_FEED_WINDOW_DAYS: z.coerce.number().positive().max(3650).default(30),
-    /** JSON payer advisory table replacing the defaults of DESIGN.md (shared/billing/payer-advisories.ts). */
+    /** JSON payer advisory table replacing the defaults of docs/design.md (shared/billing/payer-advisories.ts). */
     ILDFLOW_PAYER_ADVISORIES_FILE: z.string().min(1).optional(),
     /** MSH-4 / MSH-5 / MSH-6 of the DFT^P03 messages (and PID-3's assigning authority). */
     ILDFLOW_HL7_SENDING_FACILITY: z.string().min(1).max(60).default('ILDFLOW'),
@@ -166,9 +166,9 @@ const Env = z
     ILDFLOW_BILLING_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
     ILDFLOW_BILLING_RETRY_BASE_MS: z.coerce.number().int().min(10).max(600_000).default(2_000),
     ILDFLOW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    /** Review claim lease (DESIGN.md §4: default 30 min, renewable). */
+    /** Review claim lease (docs/design.md §4: default 30 min, renewable). */
     ILDFLOW_CLAIM_LEASE_MINUTES: z.coerce.number().positive().max(24 * 60).default(30),
-    /** Bounded wait for a study that is not in the PACS yet (DESIGN.md §4 awaiting_study). */
+    /** Bounded wait for a study that is not in the PACS yet (docs/design.md §4 awaiting_study). */
     ILDFLOW_AWAIT_STUDY_HOURS: z.coerce.number().positive().max(24 * 90).default(72),
     /** Bound on one engine analysis, polling included (issue #4); past it the engine is aborted or killed
      *  and the attempt fails as retryable. 600 s covers a 600-slice study on a busy external engine. */
@@ -196,9 +196,9 @@ const Env = z
     /** On SIGTERM, running jobs may finish for this long; then they are cancelled and retried elsewhere. */
     ILDFLOW_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(30),
     /** Bad presentations of one bearer token from one client address per minute before that token gets 429
-     *  (DESIGN.md §6; valid tokens and the health checks are never throttled: services/api/auth-throttle.ts). */
+     *  (docs/design.md §6; valid tokens and the health checks are never throttled: services/api/auth-throttle.ts). */
     ILDFLOW_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
-    /** When set, /metrics needs this bearer token (DESIGN.md §5: metrics may be restricted). */
+    /** When set, /metrics needs this bearer token (docs/design.md §5: metrics may be restricted). */
     ILDFLOW_METRICS_TOKEN: z.string().min(16).optional(),
     /**
      * A worker-only process (no API) serves GET /metrics on this port (ILDFLOW_HOST) so its stage durations
@@ -211,7 +211,7 @@ export type Config = Readonly<
   Omit<z.infer<typeof Env>, 'ILDFLOW_DATA_DIR'> & {
     ILDFLOW_DATA_DIR: string;
     pacsRequired: boolean;
-    /** The payer advisory table: ILDFLOW_PAYER_ADVISORIES_FILE when set, else DESIGN.md's defaults. */
+    /** The payer advisory table: ILDFLOW_PAYER_ADVISORIES_FILE when set, else docs/design.md's defaults. */
     payerAdvisories: PayerAdvisoryTable;
   }
 >;

@@ -78,7 +78,7 @@ export class CursorExpired extends AppError {
     super(detail);
   }
 }
-/** A lifecycle move not in DESIGN.md §4's table, or a lost race for the same case. */
+/** A lifecycle move not in docs/design.md §4's table, or a lost race for the same case. */
 export class TransitionRefused extends AppError {
   readonly status = 409;
   readonly slug = 'transition-refused';
@@ -89,7 +89,7 @@ export class ClaimHeld extends AppError {
   readonly slug = 'claim-held';
   readonly title = 'Another physician holds this case';
 }
-/** An order id already held by a different order, or by another ordering source (DESIGN.md §5). */
+/** An order id already held by a different order, or by another ordering source (docs/design.md §5). */
 export class OrderIdConflict extends AppError {
   readonly status = 409;
   readonly slug = 'order-id-conflict';

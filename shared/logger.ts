@@ -6,7 +6,7 @@ import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
-/** Paths that could hold PHI if an object is ever logged whole (DESIGN.md §6). */
+/** Paths that could hold PHI if an object is ever logged whole (docs/design.md §6). */
 export const PHI_PATHS = [
   'patient',
   '*.patient',

@@ -1,9 +1,9 @@
 /**
  * The pipeline's queues: names, job payloads and the enqueue helpers. This is the one module of shared/
- * that imports BullMQ (STYLE.md §1); the API and the workers both use it.
+ * that imports BullMQ (docs/style.md §1); the API and the workers both use it.
  *
  * Jobs carry ids only — case id and trace id — never PHI or pixel data: BullMQ stores job data in clear
- * text (DESIGN.md §2). Job ids are deterministic per case, stage and attempt, so enqueuing twice is a no-op.
+ * text (docs/design.md §2). Job ids are deterministic per case, stage and attempt, so enqueuing twice is a no-op.
  */
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import type { Case } from './domain/case.js';

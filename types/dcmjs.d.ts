@@ -1,2 +1,2 @@
-// dcmjs ships no type declarations (PEERS.md). Only shared/dicom/* imports it, and narrows what it returns.
+// dcmjs ships no type declarations (docs/peers.md). Only shared/dicom/* imports it, and narrows what it returns.
 declare module 'dcmjs';

@@ -1,7 +1,7 @@
 /**
  * Composition root of the worker side: one BullMQ worker per stage (or the ones named by
  * `ildflow start --role worker:NAME`), the sweeper, the reconciler and the spool purge. Closing stops taking jobs, lets running ones
- * finish for a bounded time, then cancels them so BullMQ hands them to another worker (DESIGN.md §7).
+ * finish for a bounded time, then cancels them so BullMQ hands them to another worker (docs/design.md §7).
  */
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';

@@ -1,6 +1,6 @@
 /**
  * What every stage worker shares: BullMQ wiring, the mapping of typed errors to retry or no retry, and
- * the case's final `failed` state once retries are exhausted (DESIGN.md §7).
+ * the case's final `failed` state once retries are exhausted (docs/design.md §7).
  */
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -80,7 +80,7 @@ export function stalledOut(job: Pick<Job, 'stalledCounter'>): boolean {
 /** What the case says when a stage's worker kept dying: BullMQ's own words, made plain for the admin. */
 export const STALLED_REASON = `the worker running this stage stopped ${MAX_STALLED + 1} times (crashed, ran out of memory or was killed); an admin can retry`;
 
-/** Retries are exhausted: the case says why, and an admin can retry it (DESIGN.md §4 `failed`). */
+/** Retries are exhausted: the case says why, and an admin can retry it (docs/design.md §4 `failed`). */
 export async function markFailed(
   caseId: string,
   stage: string,

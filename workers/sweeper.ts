@@ -1,5 +1,5 @@
 /**
- * The sweeper keeps every wait bounded (DESIGN.md §7 "nothing stuck forever"): expired review leases go
+ * The sweeper keeps every wait bounded (docs/design.md §7 "nothing stuck forever"): expired review leases go
  * back to the queue, and cases whose awaiting-study deadline passed become `ineligible`. Several worker
  * processes may sweep at once: each move is a compare-and-set, so the loser's attempt is a no-op.
  */

@@ -1,5 +1,5 @@
 /**
- * The API application (DESIGN.md §5). `createApp(deps)` builds it from injected dependencies and does no
+ * The API application (docs/design.md §5). `createApp(deps)` builds it from injected dependencies and does no
  * I/O itself; services/cli/runtime.ts (the composition root) constructs the clients and listens.
  */
 import express, { type Express } from 'express';
@@ -33,11 +33,11 @@ export function createApp(deps: ApiDeps): Express {
   app.set('trust proxy', deps.config.ILDFLOW_TRUST_PROXY ?? false);
   app.use(traceRequests, securityHeaders, httpMetrics(deps.metrics, deps.pipeline), refuseMalformedPath);
   app.use(authFailureThrottle(deps.config.ILDFLOW_AUTH_FAILURES_PER_MINUTE)); // consulted by `authenticate` for bad tokens only
-  // Size limit before parsing (DESIGN.md §6); JSON only, so a form or text body is a 400 from the schema.
+  // Size limit before parsing (docs/design.md §6); JSON only, so a form or text body is a 400 from the schema.
   app.use(express.json({ limit: deps.config.ILDFLOW_BODY_LIMIT, strict: true }));
 
   app.use(healthRoutes(deps), casesRoutes(deps), reviewRoutes(deps), adminRoutes(deps), billingRoutes(deps), triggersRoutes(deps));
-  app.use(reviewUiRoutes(deps, deps.reviewSignIn)); // the review web page at /review (DESIGN.md §1)
+  app.use(reviewUiRoutes(deps, deps.reviewSignIn)); // the review web page at /review (docs/design.md §1)
   // The admins' queue dashboard (bull-board) at /admin/queues, entered with a session cookie (admin/dashboard.ts).
   if (deps.pipeline.queues) {
     const dashboard = createDashboard({

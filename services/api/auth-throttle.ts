@@ -1,5 +1,5 @@
 /**
- * Slows a client that keeps presenting the same bad bearer token (DESIGN.md §6): after `maxFailures` bad
+ * Slows a client that keeps presenting the same bad bearer token (docs/design.md §6): after `maxFailures` bad
  * presentations of one token from one client address within a minute, that token from that address gets
  * 429 with Retry-After until the minute is over. Tokens are 256-bit random values, so this is not what
  * keeps them secret; it keeps a misconfigured client or a scanner retrying a stale token from hammering
@@ -8,7 +8,7 @@
  * The key is (address, token fingerprint), never the address alone: behind a TLS proxy every client has
  * the proxy's address, and a per-address lock would let one client with a stale token lock out the whole
  * hospital (issue 11). Only bad tokens are counted or refused — "a throttle never locks out valid
- * credentials or the health checks" (DESIGN.md §6): a valid token is never slowed, nor a request without a
+ * credentials or the health checks" (docs/design.md §6): a valid token is never slowed, nor a request without a
  * token (nothing was guessed), nor the public routes (they never reach authentication). In memory, per API
  * process, with a bounded number of tracked keys so the tracker itself cannot be used to exhaust memory;
  * the fingerprint is a truncated SHA-256, so no presented token (a mistyped real one) is kept.

@@ -21,7 +21,7 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.ou
   return r.data;
 }
 
-/** The address an audit entry records ("from where", DESIGN.md §6). */
+/** The address an audit entry records ("from where", docs/design.md §6). */
 export function clientIp(req: Request): string | undefined {
   return req.ip ?? req.socket.remoteAddress;
 }

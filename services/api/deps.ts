@@ -1,4 +1,4 @@
-/** What the API needs, and nothing more (STYLE.md §6): main.ts builds it; tests pass a real Redis store. */
+/** What the API needs, and nothing more (docs/style.md §6): main.ts builds it; tests pass a real Redis store. */
 import type { Registry } from 'prom-client';
 import type { ProviderTokens } from '../../shared/auth/provider-tokens.js';
 import type { UserDirectory } from '../../shared/auth/users.js';

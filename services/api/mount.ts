@@ -16,7 +16,7 @@ export function mount(router: Router, credentials: Credentials, id: RouteId, ...
 }
 
 /**
- * Records a PHI read: who, what, which case, from where (DESIGN.md §6; HIPAA 45 CFR 164.312(b)). A read of
+ * Records a PHI read: who, what, which case, from where (docs/design.md §6; HIPAA 45 CFR 164.312(b)). A read of
  * many (a list, the queue, the billing feed) names every case it disclosed, by id only, so an accounting
  * of disclosures can say whose records a list showed without the audit trail holding PHI itself.
  */

@@ -32,7 +32,7 @@ const STATUS_TEXT: Record<number, string> = {
   401: 'No or invalid bearer token (RFC 6750)',
   403: 'The user has none of the roles of this route',
   404: 'Not found',
-  409: 'The case is not in a state that allows this (DESIGN.md §4), another physician holds it, or the order id holds another order',
+  409: 'The case is not in a state that allows this (docs/design.md §4), another physician holds it, or the order id holds another order',
   413: 'Request body too large',
   415: 'Unsupported body encoding',
   500: 'Internal error (details are in the server log under the trace id)',

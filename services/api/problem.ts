@@ -1,5 +1,5 @@
 /**
- * RFC 9457 problem details: the one mapper from errors to `application/problem+json` (STYLE.md §4).
+ * RFC 9457 problem details: the one mapper from errors to `application/problem+json` (docs/style.md §4).
  * Unknown errors are 500 `about:blank` with no detail (nothing internal leaks) and are logged with the
  * trace id; they are never reported as a client error.
  */

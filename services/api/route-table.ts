@@ -1,5 +1,5 @@
 /**
- * Every route of the API with the roles allowed to call it (DESIGN.md §5 and §6). This table is the one
+ * Every route of the API with the roles allowed to call it (docs/design.md §5 and §6). This table is the one
  * place authorization is declared: the routers mount from it, the OpenAPI document is generated from it,
  * and the integration tests walk it route × role.
  */
@@ -16,7 +16,7 @@ export type RouteSpec = Readonly<{
   ok: number;
   /** Problem statuses this route can answer besides 401/403/500. */
   problems: readonly number[];
-  /** Responses carry PHI: reads are audited (DESIGN.md §6). */
+  /** Responses carry PHI: reads are audited (docs/design.md §6). */
   phi?: boolean;
 }>;
 

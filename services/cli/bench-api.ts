@@ -1,5 +1,5 @@
 /**
- * API figures for `ildflow bench` (DESIGN.md §8: review queue p99 under 50 ms at 100 requests/s with
+ * API figures for `ildflow bench` (docs/design.md §8: review queue p99 under 50 ms at 100 requests/s with
  * 10,000 cases stored), and the seeding the load test shares. The cases are written straight into the
  * store's keys (the layout of shared/store/keys.ts, what CREATE_CASE and UPDATE_CASE write, review rows included), in
  * pipelined batches, because 10,000 orders through the API and the workers would take the whole bench.

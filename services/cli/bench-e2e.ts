@@ -1,5 +1,5 @@
 /**
- * End to end for `ildflow bench` (DESIGN.md §8: order → awaiting_review for a 300-slice study through a
+ * End to end for `ildflow bench` (docs/design.md §8: order → awaiting_review for a 300-slice study through a
  * local Orthanc, under (raw retrieval + engine) × 1.2 + 1 s). The parts of the baseline are measured in
  * the same run on the same series, interleaved with the runs: the raw retrieval is curl downloading the
  * WADO-RS series (after a warm-up), the engine is the reference engine as the analyze worker runs it (its

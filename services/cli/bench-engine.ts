@@ -1,5 +1,5 @@
 /**
- * The reference engine's figures for `ildflow bench` (DESIGN.md §8; issue #4) on one series, beside two
+ * The reference engine's figures for `ildflow bench` (docs/design.md §8; issue #4) on one series, beside two
  * baselines measured in the same run: a sum over an int16 array the size of the volume (the machine's
  * memory speed, now), and the pydicom + numpy script a research group would write instead
  * (../shared/bench/numpy_baseline.py, outside the repository; it does less — histogram metrics only —

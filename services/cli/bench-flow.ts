@@ -1,5 +1,5 @@
 /**
- * The flow figures of `ildflow bench` (DESIGN.md §8, issue #7): end to end through a local Orthanc
+ * The flow figures of `ildflow bench` (docs/design.md §8, issue #7): end to end through a local Orthanc
  * (bench-e2e.ts), throughput of 50 cases at once (bench-throughput.ts) and the review queue under load
  * (bench-api.ts). They need Redis: the one at REDIS_URL, else a private redis-server (as the demo does),
  * always under a private key prefix that each section deletes.

@@ -1,5 +1,5 @@
 /**
- * Retrieval figures for `ildflow bench` (DESIGN.md §8: within 20% of a raw download of the same WADO-RS
+ * Retrieval figures for `ildflow bench` (docs/design.md §8: within 20% of a raw download of the same WADO-RS
  * series). A private Orthanc holds the bench's series; each ildflow retrieval is timed beside the raw tool
  * on the same data in the same run — curl for WADO-RS, DCMTK getscu for C-GET — best of three each, after
  * one warm-up. ildflow retrieves in a child process so its peak RSS is the retrieval's alone.

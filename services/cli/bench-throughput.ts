@@ -1,5 +1,5 @@
 /**
- * Throughput (DESIGN.md §8: 50 cases submitted at once all reach review, none lost; figures per stage).
+ * Throughput (docs/design.md §8: 50 cases submitted at once all reach review, none lost; figures per stage).
  * Used by `ildflow bench` and by the load test (test/integration/load.int.test.ts), so the figures the
  * bench prints come from the code path the test checks. The whole flow runs for real in this process, as
  * `npm start` does: the API, every stage worker on BullMQ, a folder PACS of small eligible phantoms.

@@ -1,5 +1,5 @@
 /**
- * `ildflow bench`: benchmark figures (DESIGN.md §8), each printed beside a baseline measured in the same
+ * `ildflow bench`: benchmark figures (docs/design.md §8), each printed beside a baseline measured in the same
  * run, since the machines are shared and noisy. The engine section runs on the scanner phantom
  * (tools/phantom/scanner: fibre, UIP, default physics, 512×512×298), or on `--series DIR`; retrieval
  * and the flow sections use the legacy phantom, as before. `--only engine,retrieval,flow,lifecycle` picks sections (`--lifecycle-cases N`, 200 by default).

@@ -1,5 +1,5 @@
 /**
- * `ildflow` — the command line (DESIGN.md §5 "Commands"): start, demo, phantom, analyze, users, audit, bench.
+ * `ildflow` — the command line (docs/design.md §5 "Commands"): start, demo, phantom, analyze, users, audit, bench.
  * Configuration problems are listed and the process exits non-zero; nothing else reads the environment.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';

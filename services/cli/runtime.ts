@@ -1,6 +1,6 @@
 /**
  * The composition root for `ildflow start` and `ildflow demo`: the only place that constructs clients
- * (STYLE.md §6). Roles: `api`, `worker` (all stages) or `worker:NAME` (one stage), any combination;
+ * (docs/style.md §6). Roles: `api`, `worker` (all stages) or `worker:NAME` (one stage), any combination;
  * the embedded default runs them all in one process.
  */
 import type { Server } from 'node:http';

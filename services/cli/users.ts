@@ -1,6 +1,6 @@
 /**
  * `ildflow users add`: creates a user with a new random token. The token is printed once; the users file
- * keeps only its SHA-256 (DESIGN.md §5).
+ * keeps only its SHA-256 (docs/design.md §5).
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hashToken, newToken, parseUsers, Role, type User } from '../../shared/auth/users.js';

@@ -1,5 +1,5 @@
 /**
- * Serves the review web page (DESIGN.md §3 `services/review-ui/`): plain HTML, CSS and a JavaScript
+ * Serves the review web page (docs/design.md §3 `services/review-ui/`): plain HTML, CSS and a JavaScript
  * module, no build step. The files carry no PHI and need no token; every call the page makes goes to
  * /v1 with the physician's bearer token, where roles, auditing and `Cache-Control: no-store` apply.
  * The page gets its own Content-Security-Policy: scripts and styles from this origin only, images from

@@ -1,5 +1,5 @@
 /**
- * Who sees how much of a case — minimum necessary (DESIGN.md §6; HIPAA 45 CFR 164.502(b), 164.514(d)):
+ * Who sees how much of a case — minimum necessary (docs/design.md §6; HIPAA 45 CFR 164.502(b), 164.514(d)):
  * radiologists and admins see whole cases; an orderer sees, lists and cancels only the orders it placed
  * (`orderedBy`); the billing role sees what a claim needs; the PACS role a case's study identifiers and
  * status. Pure: the API applies it (services/api/cases/case-view.ts), the cancel decision checks it.

@@ -1,5 +1,5 @@
 /**
- * Users and bearer tokens (DESIGN.md §5). Tokens are stored only as SHA-256 hashes; a presented token is
+ * Users and bearer tokens (docs/design.md §5). Tokens are stored only as SHA-256 hashes; a presented token is
  * hashed and compared with every user's hash in constant time, so neither the comparison nor the position
  * of a match leaks through timing.
  */

@@ -12,7 +12,7 @@ import type { BillingMode } from './select-codes.js';
 type Abn = 'none' | 'unsigned' | 'signed';
 type Timing = 'prior' | 'concurrent';
 
-/** Liability modifier per payer and ABN state (DESIGN.md §5): GA with a signed ABN, GZ without one where denial is expected. */
+/** Liability modifier per payer and ABN state (docs/design.md §5): GA with a signed ABN, GZ without one where denial is expected. */
 const LIABILITY: Record<Payer, Record<Abn, string[]>> = {
   medicare: { none: ['GZ'], unsigned: ['GZ'], signed: ['GA'] },
   aetna: { none: [], unsigned: [], signed: [] },

@@ -1,5 +1,5 @@
 /**
- * The charge event: one per analysed study, with the documentation a claim needs (DESIGN.md §5
+ * The charge event: one per analysed study, with the documentation a claim needs (docs/design.md §5
  * "Billing"). Built here as pure data; the billing worker persists it in the outbox exactly once and
  * the outputs (REST feed, HL7 DFT^P03, FHIR ChargeItem, webhook) render it.
  *

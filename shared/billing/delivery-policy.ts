@@ -1,5 +1,5 @@
 /**
- * How a billing output treats one delivery attempt (DESIGN.md §5 "Outputs", §7): pure decisions, so the
+ * How a billing output treats one delivery attempt (docs/design.md §5 "Outputs", §7): pure decisions, so the
  * delivery loop in workers/billing only does I/O.
  * - delivered: advance the output's cursor past the event.
  * - retry: a transient failure (MLLP AE, dropped or silent connection, HTTP 5xx/429/timeout). Retried with

@@ -1,5 +1,5 @@
 /**
- * FHIR R4 ChargeItem for a charge or reversal event (DESIGN.md §5 "Billing"), validated against the R4
+ * FHIR R4 ChargeItem for a charge or reversal event (docs/design.md §5 "Billing"), validated against the R4
  * definitions of `@ahryman40k/ts-fhir-types` (io-ts runtime types generated from the R4 StructureDefinitions).
  *
  * One ChargeItem per charge line (R4 ChargeItem.code holds one code: split mode gives two). A reversal is

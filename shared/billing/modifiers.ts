@@ -1,5 +1,5 @@
 /**
- * CPT/HCPCS modifiers for an ILD analysis line (DESIGN.md §5 "Billing").
+ * CPT/HCPCS modifiers for an ILD analysis line (docs/design.md §5 "Billing").
  *
  * - GA  "waiver of liability statement (ABN) issued as required by payer policy" — Original Medicare,
  *       signed ABN (CMS-R-131) on file. CMS Medicare Claims Processing Manual (Pub. 100-04), ch. 30

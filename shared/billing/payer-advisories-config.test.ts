@@ -16,7 +16,7 @@ const file = (name: string, text: string) => {
 const env = (extra: Record<string, string>) => ({ ILDFLOW_USERS_FILE: 'users.json', ILDFLOW_PACS: 'file:///tmp', ...extra });
 
 describe('payer advisory table from a file', () => {
-  it('defaults to the table of DESIGN.md', () => {
+  it('defaults to the table of docs/design.md', () => {
     expect(loadConfig(env({})).payerAdvisories).toEqual(DEFAULT_PAYER_ADVISORIES);
   });
 

@@ -1,8 +1,8 @@
 /**
- * Payer advisories for the 0877T–0880T family (DESIGN.md §5 "Billing"). The policy text is data, not
+ * Payer advisories for the 0877T–0880T family (docs/design.md §5 "Billing"). The policy text is data, not
  * code: a billing team overrides it with its own reviewed table (validate it with `PayerAdvisoryTable`).
  *
- * The default reflects what DESIGN.md states, not a fresh policy review: payer policies change every
+ * The default reflects what docs/design.md states, not a fresh policy review: payer policies change every
  * quarter, and the table must be re-checked against each payer's published medical policy (and the
  * MAC's LCD list for Medicare) before it is relied on.
  */

@@ -2,7 +2,7 @@
  * CPT code selection for the ILD chest-CT analysis family.
  *
  * Source: AMA CPT Category III codes 0877T–0880T (released July 2024, effective 2025-01-01). The
- * descriptors below are PARAPHRASED, as DESIGN.md §5 "Billing" does: the AMA text is copyrighted and
+ * descriptors below are PARAPHRASED, as docs/design.md §5 "Billing" does: the AMA text is copyrighted and
  * must be confirmed against the AMA Category III file of the year in use before go-live.
  *   0877T  augmentative analysis of chest CT imaging data to classify ILD, on a previously acquired
  *          CT (no concurrent CT examination)
@@ -36,7 +36,7 @@ export const CODE_DESCRIPTIONS: Readonly<Record<IldCode, string>> = {
 
 export type SelectedLine = Readonly<{
   code: IldCode;
-  /** One charge per analysed study (DESIGN.md §5): never more than 1 unit. */
+  /** One charge per analysed study (docs/design.md §5): never more than 1 unit. */
   units: 1;
   description: string;
   component: ServiceComponent;
@@ -96,7 +96,7 @@ function line(code: IldCode, component: ServiceComponent, notes: readonly string
  * - global + concurrent CT → 0878T, noting that the primary CT code is reported separately
  * - split (either timing)  → 0879T (technical) + 0880T (professional)
  *
- * Split mode with a concurrent CT (DESIGN.md is silent): still 0879T + 0880T. Those two codes describe
+ * Split mode with a concurrent CT (docs/design.md is silent): still 0879T + 0880T. Those two codes describe
  * the parts of the analysis, whatever the CT's timing; the concurrent CT is a separate service with its
  * own code, so both lines carry the note that the CT code is reported separately. 0878T is not added:
  * that would bill the same analysis twice. Confirm with the AMA parentheticals for 0879T/0880T.

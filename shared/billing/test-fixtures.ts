@@ -7,7 +7,7 @@
 import { EngineResult } from '../engines/contract.js';
 import type { Case, Review, SourceSeries } from '../domain/case.js';
 
-/** Valid NPIs (Luhn with prefix 80840), the ones DESIGN.md uses in its examples. */
+/** Valid NPIs (Luhn with prefix 80840), the ones docs/design.md uses in its examples. */
 export const FIXTURE_NPI = { orderer: '1245319599', signer: '1234567893' } as const;
 
 export const FIXTURE_UIDS = {

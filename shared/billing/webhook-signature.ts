@@ -1,5 +1,5 @@
 /**
- * Webhook signatures (DESIGN.md §5, §6): HMAC-SHA256 over `timestamp + "." + body`, sent as
+ * Webhook signatures (docs/design.md §5, §6): HMAC-SHA256 over `timestamp + "." + body`, sent as
  *   X-Ildflow-Signature: t=<unix seconds>,v1=<lower-case hex HMAC>
  * the scheme Stripe uses. The timestamp is inside the MAC, so a captured request cannot be replayed
  * later than the receiver's tolerance; `v1` names the scheme, so a future one can be sent beside it.

@@ -1,6 +1,6 @@
 /**
  * Reads the header of one DICOM Part 10 instance (PS3.10 §7) and its stored pixels as Hounsfield units.
- * DICOM input is untrusted (DESIGN.md §6): every length, dimension and bit depth is checked before anything
+ * DICOM input is untrusted (docs/design.md §6): every length, dimension and bit depth is checked before anything
  * is allocated, and every refusal is an `InvalidDicom` whose message names the problem, never the patient.
  * Only dicom-parser (and dcmjs in the phantom) may touch raw DICOM; everything else uses `InstanceHeader`.
  */

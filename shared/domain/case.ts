@@ -1,6 +1,6 @@
 /**
  * The case: one order for one ILD analysis (CPT 0877T), from order to charge. One zod schema per boundary
- * type; the TypeScript types derive from them (STYLE.md §3).
+ * type; the TypeScript types derive from them (docs/style.md §3).
  */
 import { z } from 'zod';
 import { EngineResult, Category } from '../engines/contract.js';
@@ -30,7 +30,7 @@ export const CASE_STATUSES = [
 export const CaseStatus = z.enum(CASE_STATUSES);
 export type CaseStatus = z.infer<typeof CaseStatus>;
 
-/** DESIGN.md §4: the only moves a case may make. Anything else is refused with 409. */
+/** docs/design.md §4: the only moves a case may make. Anything else is refused with 409. */
 export const TRANSITIONS: Readonly<Record<CaseStatus, readonly CaseStatus[]>> = {
   queued: ['retrieving', 'awaiting_study', 'cancelled'],
   awaiting_study: ['retrieving', 'ineligible', 'cancelled'],
@@ -47,7 +47,7 @@ export const TRANSITIONS: Readonly<Record<CaseStatus, readonly CaseStatus[]>> = 
   cancelled: [],
   reversed: [],
 };
-// Departures from DESIGN.md §4's table, as a hospital would expect (noted on the issue):
+// Departures from docs/design.md §4's table, as a hospital would expect (noted on the issue):
 // - awaiting_study → cancelled: an order withdrawn while ildflow waits for the study must be cancellable.
 // - retrieving → awaiting_study: the PACS has the study but it is still arriving (incomplete series).
 // - signed → rejected: an addendum that rejects the result before the charge was emitted (no charge).
@@ -62,7 +62,7 @@ export const TERMINAL: ReadonlySet<CaseStatus> = new Set(
 
 export const Priority = z.enum(['stat', 'urgent', 'routine']);
 export type Priority = z.infer<typeof Priority>;
-/** Review order: stat before urgent before routine (DESIGN.md §5, GET /v1/review/queue). */
+/** Review order: stat before urgent before routine (docs/design.md §5, GET /v1/review/queue). */
 export const PRIORITY_RANK: Readonly<Record<Priority, number>> = { stat: 0, urgent: 1, routine: 2 };
 
 export const Payer = z.enum(['medicare', 'aetna', 'bcbs', 'cigna', 'uhc', 'self-pay', 'other']);
@@ -184,7 +184,7 @@ export type ReviewBody = z.infer<typeof ReviewBody>;
 
 /**
  * An addendum: text, optionally changing the decision. A change of decision (or classification) changes a
- * signed result, so it is a signature of its own (DESIGN.md §6): it needs the physician's attestation, and
+ * signed result, so it is a signature of its own (docs/design.md §6): it needs the physician's attestation, and
  * a classification goes only with `amend`.
  */
 export const AddendumBody = z
@@ -268,7 +268,7 @@ export type Case = {
   attempt: number;
   /**
    * The user who posted the order (an orderer, or an interface with the pacs role): its ordering source
-   * (DESIGN.md §5). Cases stored before it was recorded get it from their first timeline entry
+   * (docs/design.md §5). Cases stored before it was recorded get it from their first timeline entry
    * (`legacyOrderer`, written at start-up by `backfillOrderedBy`); one whose creator is unknown has none
    * and belongs to no orderer.
    */

@@ -1,5 +1,5 @@
 /**
- * Whether an order whose id is already held by a case is a replay of the order that created it (DESIGN.md
+ * Whether an order whose id is already held by a case is a replay of the order that created it (docs/design.md
  * §5: "an order id is unique per ordering source: the same id from the same source returns the existing
  * case; the same id with a different body is a 409, never a silent reuse of another order's case").
  * A replay comes from the same source with the same content, e.g. a client retrying after a lost answer.

@@ -1,6 +1,6 @@
 /**
  * Before any engine runs: does the spooled series form one volume and meet the engine's declared
- * requirements? (DESIGN.md §5: requirements are checked before the engine runs; a failure makes the case
+ * requirements? (docs/design.md §5: requirements are checked before the engine runs; a failure makes the case
  * `ineligible` with the reasons.) Reads headers only.
  */
 import { open } from 'node:fs/promises';

@@ -1,5 +1,5 @@
 /**
- * The engine contract (DESIGN.md §5 "The engine contract"): every engine — the built-in reference engine,
+ * The engine contract (docs/design.md §5 "The engine contract"): every engine — the built-in reference engine,
  * an external HTTP engine, a container-style command — is an `IldEngine`, and every answer is validated
  * against `EngineResult` (schema `ildflow.engine-result/1`) before ildflow records it.
  */

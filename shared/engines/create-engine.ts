@@ -1,4 +1,4 @@
-/** Builds the engine named by ILDFLOW_ENGINE (DESIGN.md §5 "Configuration", "The engine contract"). */
+/** Builds the engine named by ILDFLOW_ENGINE (docs/design.md §5 "Configuration", "The engine contract"). */
 import { ConfigInvalid, EngineFailed } from '../errors.js';
 import type { IldEngine } from './contract.js';
 import { createCommandEngine } from './external/command-engine.js';

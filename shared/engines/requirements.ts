@@ -1,5 +1,5 @@
 /**
- * Checks a series against an engine's declared requirements (DESIGN.md §5 "The engine contract"). Pure:
+ * Checks a series against an engine's declared requirements (docs/design.md §5 "The engine contract"). Pure:
  * the analyze worker calls it before the engine runs, and a non-empty answer makes the case `ineligible`
  * with these reasons, which are shown to physicians and must read as plain statements of fact.
  */

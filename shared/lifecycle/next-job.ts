@@ -1,5 +1,5 @@
 /**
- * What follows a case's status (DESIGN.md §2): the case store is the record and the queues are derived from
+ * What follows a case's status (docs/design.md §2): the case store is the record and the queues are derived from
  * it. `nextJob` is the one place that says which stage job a case in its current status calls for; the API
  * handlers, the stage workers and the reconciler (workers/reconcile) all enqueue what it returns, under the
  * job ids it names, so a job re-created after a crash or a lost queue is the same job, never a second one.
@@ -66,11 +66,11 @@ export function nextJob(c: Case): PlannedJob | null {
   }
 }
 
-/** Statuses from which DESIGN.md §4 allows `failed`; a later stage's failure is recorded without a move. */
+/** Statuses from which docs/design.md §4 allows `failed`; a later stage's failure is recorded without a move. */
 const MAY_FAIL: ReadonlySet<CaseStatus> = new Set(['retrieving', 'analyzing']);
 
 /**
- * A stage's retries are exhausted: the case says why, and an admin can retry it (DESIGN.md §4 `failed`).
+ * A stage's retries are exhausted: the case says why, and an admin can retry it (docs/design.md §4 `failed`).
  * Null when the failure is already recorded (the worker and the reconciler may both report one failure).
  */
 export function failStage(c: Case, now: Date, f: Readonly<{ stage: string; reason: string; attempts: number }>) {

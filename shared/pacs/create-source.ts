@@ -1,4 +1,4 @@
-/** Builds the image source named by ILDFLOW_PACS (DESIGN.md §5 "Configuration"). */
+/** Builds the image source named by ILDFLOW_PACS (docs/design.md §5 "Configuration"). */
 import { fileURLToPath } from 'node:url';
 import { ConfigInvalid } from '../errors.js';
 import { createDicomWebSource } from './dicomweb-source.js';

@@ -1,5 +1,5 @@
 /**
- * The one module that touches dcmjs-dimse 0.3 (DESIGN.md §5: "wrap it so its quirks stay in one adapter").
+ * The one module that touches dcmjs-dimse 0.3 (docs/design.md §5: "wrap it so its quirks stay in one adapter").
  * It turns the library's event callbacks into promises with bounded timeouts, and keeps its quirks here:
  *
  * - it logs every PDU at INFO: the level is set to `warn` once, on load;

@@ -1,6 +1,6 @@
 /**
  * A real Orthanc 1.10 (with the DICOMweb and GDCM plugins) for the integration tests (test/helpers/orthanc.ts
- * re-exports this) and `ildflow bench`, started as PEERS.md describes: free ports, a private temp dir, bounded readiness waits and a clean stop (Orthanc
+ * re-exports this) and `ildflow bench`, started as docs/peers.md describes: free ports, a private temp dir, bounded readiness waits and a clean stop (Orthanc
  * needs about 2 s to exit after SIGTERM; the ports are reusable only once the pid is gone).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -39,7 +39,7 @@ export type Orthanc = Readonly<{
   auth: string;
   /** fetch against the REST API with the test credentials. */
   rest(path: string, init?: RequestInit): Promise<Response>;
-  /** Sends Part 10 files with DCMTK storescu (uncompressed only, PEERS.md). */
+  /** Sends Part 10 files with DCMTK storescu (uncompressed only, docs/peers.md). */
   storescu(files: readonly string[]): void;
   /** Stops Orthanc (SIGTERM, bounded wait, then SIGKILL); the database stays for `start()`. */
   stop(): Promise<void>;
@@ -105,7 +105,7 @@ export async function startOrthanc(opts: OrthancOptions = {}): Promise<Orthanc> 
 
   async function start(): Promise<void> {
     stderr = '';
-    // TCP_NODELAY=1 is read by DCMTK's network layer inside Orthanc: ~8× faster DIMSE on loopback (PEERS.md).
+    // TCP_NODELAY=1 is read by DCMTK's network layer inside Orthanc: ~8× faster DIMSE on loopback (docs/peers.md).
     const p = spawn(ORTHANC_BIN, [configPath], { env: { ...process.env, TCP_NODELAY: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
     p.stderr!.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-8000);

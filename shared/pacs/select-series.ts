@@ -1,5 +1,5 @@
 /**
- * Which prior study and which series ildflow analyses (DESIGN.md §5, issue "PACS integration"). Pure
+ * Which prior study and which series ildflow analyses (docs/design.md §5, issue "PACS integration"). Pure
  * functions: the retrieve worker gathers summaries, these decide, and the reasons go on the case.
  */
 import type { EngineRequirements } from '../engines/contract.js';

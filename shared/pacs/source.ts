@@ -1,5 +1,5 @@
 /**
- * One interface for every image source — DICOMweb, DIMSE or a folder (DESIGN.md §5 "The PACS") — so the
+ * One interface for every image source — DICOMweb, DIMSE or a folder (docs/design.md §5 "The PACS") — so the
  * workers never know which one they use. Summaries hold what selection needs; pixel data only ever goes
  * to disk, through `retrieveSeries`.
  */

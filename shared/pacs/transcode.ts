@@ -1,5 +1,5 @@
 /**
- * Compressed pixel data as it arrives from real archives (DESIGN.md §5 "The PACS"): ildflow asks every
+ * Compressed pixel data as it arrives from real archives (docs/design.md §5 "The PACS"): ildflow asks every
  * source for Explicit VR Little Endian, but a PACS that cannot transcode sends what it stores. Such files
  * are decoded here, once, on arrival in the spool, so the rest of the pipeline (shared/dicom, the engine)
  * reads uncompressed little-endian pixels only. This is the one importer of dcmjs-codecs (its WebAssembly
@@ -110,7 +110,7 @@ const MAX_FRAMES = 4096;
 const RLE = '1.2.840.10008.1.2.5';
 
 /**
- * What the decoder would otherwise trust, checked before it runs (DESIGN.md §6: sizes are checked before
+ * What the decoder would otherwise trust, checked before it runs (docs/design.md §6: sizes are checked before
  * anything is allocated): the image size, and for RLE each frame's segment table (PS3.5 G.3.1), because the
  * codec decodes a segment that starts past the end of its fragment as silent zeros rather than failing.
  */

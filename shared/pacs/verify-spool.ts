@@ -1,6 +1,6 @@
 /**
  * What a retrieved series must satisfy before it leaves the spool, whichever protocol brought it
- * (DESIGN.md §5 "Completeness"): every file a readable Part 10 CT image of the series that was asked for
+ * (docs/design.md §5 "Completeness"): every file a readable Part 10 CT image of the series that was asked for
  * (compressed ones decoded first, transcode.ts), no instance twice, and as many instances as the PACS
  * counts (NumberOfSeriesRelatedInstances, PS3.4 C.3.4). A short or cut transfer is a PacsUnavailable
  * (retried with backoff, never analysed); a whole file that is unusable (undecodable pixels, absurd
@@ -34,7 +34,7 @@ export async function verifySpool(
       if (!(err instanceof InvalidDicom)) throw err;
       // Only a cut or mangled file (`damaged`) can be transfer damage that a retry may heal. A file that
       // arrived whole but says something unusable (65535×65535 pixels, 7 bits allocated, no pixel data,
-      // undecodable pixels) will say the same on every retry: fail at once with what is wrong (DESIGN.md §7).
+      // undecodable pixels) will say the same on every retry: fail at once with what is wrong (docs/design.md §7).
       if (err.kind !== 'damaged')
         throw new InvalidDicom(`instance ${name} of the series is not usable: ${err.detail}`);
       throw new PacsUnavailable(`a received instance is broken (${err.detail}); the transfer will be retried`);

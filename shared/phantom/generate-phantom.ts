@@ -5,7 +5,7 @@
  * right base and the stomach (with its gas bubble) under the left, lungs that change shape from apex to
  * base; spatially correlated noise. Every voxel gets a label (outside, body, airway, lung, vessel, ground
  * glass, reticulation, honeycombing, emphysema, consolidation) and an HU value from the label's range
- * (DESIGN.md §5 "The reference engine"); `ground-truth.json` is counted from those labels and the final
+ * (docs/design.md §5 "The reference engine"); `ground-truth.json` is counted from those labels and the final
  * noisy values, never guessed. The series is
  * generated slice by slice, so a 512×512×300 phantom needs one slice of memory, not the volume.
  */
@@ -104,7 +104,7 @@ const enum L {
 }
 
 // Hounsfield values of each tissue before image noise, after typical adult non-contrast chest CT and the
-// ranges of DESIGN.md §5 (normal lung −950…−700; ground glass about −750…−400; consolidation > −100).
+// ranges of docs/design.md §5 (normal lung −950…−700; ground glass about −750…−400; consolidation > −100).
 const HU = {
   air: -1000,
   fat: -100,

@@ -1,6 +1,6 @@
 /**
  * How every report (PDF, FHIR DiagnosticReport, SR) words an addendum, so they agree. An addendum that
- * changes the decision is a signature of its own (DESIGN.md §6): it names its signer by NPI, its time and
+ * changes the decision is a signature of its own (docs/design.md §6): it names its signer by NPI, its time and
  * its attestation, never the first signer's.
  */
 import type { Review } from '../domain/case.js';

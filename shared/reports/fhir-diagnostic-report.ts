@@ -1,5 +1,5 @@
 /**
- * FHIR R4 DiagnosticReport for an ILD analysis (DESIGN.md §5 "Reports"): one resource with the engine
+ * FHIR R4 DiagnosticReport for an ILD analysis (docs/design.md §5 "Reports"): one resource with the engine
  * (Device) and one Observation per quantity as contained resources, so it travels as one document with
  * nothing to resolve. References to things that live elsewhere (patient, physician, imaging study,
  * order) are logical references by identifier, since ildflow does not know their ids on the FHIR server.

@@ -1,5 +1,5 @@
 /**
- * The names of a case's report artifacts, and the references billing documents (DESIGN.md §5 Billing:
+ * The names of a case's report artifacts, and the references billing documents (docs/design.md §5 Billing:
  * "report references (SR SOP Instance UID, PDF SHA-256)"). The report worker writes these names; the
  * billing worker passes `reportRefsOf(case)` to `buildChargeEvent(…, { reports })`.
  */

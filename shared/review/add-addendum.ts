@@ -1,15 +1,15 @@
 /**
- * Addenda to a signed report (DESIGN.md §5 POST /v1/cases/{id}/addendum). An addendum is text, optionally
+ * Addenda to a signed report (docs/design.md §5 POST /v1/cases/{id}/addendum). An addendum is text, optionally
  * with a new decision. A change to reject withdraws the charge:
  * - billed → reversed, with one reversal (credit, HL7 FT1-6 `CD`) per charge event, written to the billing
  *   outbox in the same atomic step as the status change, so a reversal is never lost or doubled.
- * - signed but not yet billed: signed → rejected (a departure from DESIGN.md §4's table, which has no such
+ * - signed but not yet billed: signed → rejected (a departure from docs/design.md §4's table, which has no such
  *   move: a physician who withdraws the result before the charge left must not be billed, and a case
  *   parked in `signed` forever would break "nothing stuck"). The billing worker then finds no signed
  *   case and bills nothing. The store's compare-and-set makes this race-free: if the charge commits
  *   first, this decision re-runs on the billed case and emits the reversal instead.
  * Who: the signer or an admin. A change of decision changes a signed result, which only a radiologist with
- * a valid NPI may do (DESIGN.md §6): it is a signature of its own — its signer (by NPI), time and
+ * a valid NPI may do (docs/design.md §6): it is a signature of its own — its signer (by NPI), time and
  * attestation are recorded in the addendum, and `review.signer` stays the physician who signed first. An
  * admin without that adds text only (a coding note), never a decision or a classification.
  */

@@ -1,4 +1,4 @@
-/** Claiming a case for review: a renewable lease held by one physician (DESIGN.md §4 `in_review`). */
+/** Claiming a case for review: a renewable lease held by one physician (docs/design.md §4 `in_review`). */
 import type { Case, Claim } from '../domain/case.js';
 import { ClaimHeld, TransitionRefused } from '../errors.js';
 import type { Change } from '../store/case-store.js';

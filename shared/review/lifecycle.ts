@@ -12,7 +12,7 @@ const CANCELLABLE = new Set<Case['status']>(['queued', 'awaiting_study', 'on_hol
  * → cancelled, before signature. Cases mid-stage (retrieving, analyzing) or claimed by a physician
  * (in_review) are refused with 409: the running stage or the physician would otherwise act on a
  * cancelled case. Roles are checked by the route; here the state, and that an orderer cancels only the
- * orders it placed (DESIGN.md §6) — another orderer's case is answered as if it did not exist.
+ * orders it placed (docs/design.md §6) — another orderer's case is answered as if it did not exist.
  */
 export function cancelCase(c: Case, user: ReviewUser, _now: Date, why?: string): Change {
   if (!mayCancel(c, user)) throw new CaseNotFound(`no case ${c.id}`);

@@ -1,6 +1,6 @@
 /**
  * The case store: Redis is the system of record for cases, their timelines, the audit trail and the
- * billing outbox (DESIGN.md §3). Every change goes through `update`, which re-reads and re-decides on a
+ * billing outbox (docs/design.md §3). Every change goes through `update`, which re-reads and re-decides on a
  * lost race, so a decision is always made against the state it changes.
  */
 import { randomUUID } from 'node:crypto';
@@ -42,7 +42,7 @@ export type Actor = string;
 /** `caseIds`: the cases a read of many disclosed. */
 export type AuditEntry = AuditFields;
 
-/** `orderedBy`: only the cases this user ordered (an orderer's list, DESIGN.md §6). */
+/** `orderedBy`: only the cases this user ordered (an orderer's list, docs/design.md §6). */
 export type ListQuery = Readonly<{ status?: CaseStatus; patientId?: string; orderedBy?: string; cursor?: string; limit: number }>;
 
 export type StoredEvent = Readonly<{ cursor: string; eventId: string; event: unknown }>;
@@ -160,7 +160,7 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
 
   /**
    * Applies `decide` to the current case and stores the result atomically. A status change must be in
-   * DESIGN.md §4's table (else TransitionRefused, 409). On a lost race `decide` runs again on the fresh
+   * docs/design.md §4's table (else TransitionRefused, 409). On a lost race `decide` runs again on the fresh
    * state, so it must be a pure function of the case it is given. `decide` returns null for "no change".
    */
   async function update(id: string, actor: Actor, decide: (current: Case, now: Date) => Change | null): Promise<Case> {

@@ -1,5 +1,5 @@
 /**
- * The delivery side of the billing outbox (DESIGN.md §5 "Outputs", §7). Each output (mllp, webhook) reads
+ * The delivery side of the billing outbox (docs/design.md §5 "Outputs", §7). Each output (mllp, webhook) reads
  * the outbox stream with its own cursor. One delivery loop per output runs at a time across processes: it
  * holds `billing:lock:<output>` (SET NX PX with a random token, renewed while it works), and every write
  * that moves the cursor, counts an attempt or dead-letters an event is a Lua step that first checks the

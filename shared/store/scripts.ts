@@ -1,5 +1,5 @@
 /**
- * Lua scripts: each case change is one atomic step in Redis (DESIGN.md §3), so a crash never leaves a case
+ * Lua scripts: each case change is one atomic step in Redis (docs/design.md §3), so a crash never leaves a case
  * half-moved and a charge is never written without the move to `billed` (or the other way round).
  */
 

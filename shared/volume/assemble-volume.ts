@@ -1,5 +1,5 @@
 /**
- * Assembles one series' slices into a Hounsfield-unit volume (DESIGN.md §5, reference engine step 1).
+ * Assembles one series' slices into a Hounsfield-unit volume (docs/design.md §5, reference engine step 1).
  * Slices are ordered by their position along the slice normal (row × column direction cosines,
  * PS3.3 C.7.6.2.1.1), never by InstanceNumber, which scanners and PACS renumber freely. Each file is read
  * once for its header and once for exactly its pixel bytes, straight into one preallocated Int16Array.
@@ -111,7 +111,7 @@ function median(values: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** Summarises a series for requirement checks (DESIGN.md §5: thickness, coverage, slices, modality). */
+/** Summarises a series for requirement checks (docs/design.md §5: thickness, coverage, slices, modality). */
 export function summarizeSeries(headers: readonly InstanceHeader[]): SeriesSummary {
   const first = headers[0];
   if (!first) throw new InvalidDicom('the series has no images');

@@ -1,6 +1,6 @@
 /**
  * Starts the real API on an ephemeral port against the real Redis, isolated by a random key prefix
- * (`test-<uuid>`; never FLUSHALL — STYLE.md §8). Seeds cases through the real store and the real
+ * (`test-<uuid>`; never FLUSHALL — docs/style.md §8). Seeds cases through the real store and the real
  * decision functions, so tests exercise the same code paths the workers and the API use.
  */
 import { randomUUID } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * A real MLLP peer for tests (PEERS.md "HL7 v2 billing peer"): a Node `net` server that de-frames
+ * A real MLLP peer for tests (docs/peers.md "HL7 v2 billing peer"): a Node `net` server that de-frames
  * 0x0B … 0x1C 0x0D and answers each message as scripted — AA, AE, AR (an ACK with that MSA-1), `drop`
  * (close the connection without answering) or `silent` (keep the connection open, never answer).
  * Once the script is used up it answers `then` (default AA).

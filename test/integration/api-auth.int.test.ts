@@ -1,5 +1,5 @@
 /**
- * The authorization matrix (DESIGN.md §6), walked route × role from the same table the router mounts:
+ * The authorization matrix (docs/design.md §6), walked route × role from the same table the router mounts:
  * an allowed role gets the route's success status on a case prepared for it; any other role gets 403;
  * no token or a bad token gets 401 with `WWW-Authenticate: Bearer` (RFC 6750 §3).
  */

@@ -1,5 +1,5 @@
 /**
- * Minimum necessary (DESIGN.md §6, issue 11 F1), through the real API on the real Redis: an orderer reads,
+ * Minimum necessary (docs/design.md §6, issue 11 F1), through the real API on the real Redis: an orderer reads,
  * lists and cancels only the orders it placed; the PACS role sees a case's study identifiers and status,
  * no patient; the billing role sees what a claim needs, no timeline, failure, claim or clinical text.
  * Radiologists and admins see whole cases. Every read is still audited.

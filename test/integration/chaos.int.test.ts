@@ -1,6 +1,6 @@
 /**
  * Chaos: the worker process is killed with SIGKILL again and again, each time in the middle of a job of
- * a chosen stage, while sixteen cases go from order to charge (DESIGN.md §7: "a worker killed at any point
+ * a chosen stage, while sixteen cases go from order to charge (docs/design.md §7: "a worker killed at any point
  * loses nothing and bills nothing twice"). Before each kill the test records which stages had jobs
  * running, so the figures show where the kills landed. Every case must end billed, with one analysis and
  * one charge.

@@ -1,5 +1,5 @@
 /**
- * Size caps on untrusted DICOM (issue 11, F5; DESIGN.md §6): the header reader reads in bounded steps up to
+ * Size caps on untrusted DICOM (issue 11, F5; docs/design.md §6): the header reader reads in bounded steps up to
  * MAX_HEADER_BYTES and never the whole file, however large the elements before the pixel data claim to be;
  * WADO-RS parts and C-STORE instances above the per-instance cap (ILDFLOW_MAX_INSTANCE_BYTES) are refused
  * with a clear, permanent error and leave no partial file behind. Peak RSS is measured around each read.

@@ -1,5 +1,5 @@
 /**
- * Faults with real processes (DESIGN.md §7): a worker process killed with SIGKILL in the middle of an
+ * Faults with real processes (docs/design.md §7): a worker process killed with SIGKILL in the middle of an
  * analysis, and Redis killed and restarted (AOF on) in the middle of a run. After each, the case ends
  * where it should and nothing is billed twice.
  */

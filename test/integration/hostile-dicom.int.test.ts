@@ -1,5 +1,5 @@
 /**
- * Hostile DICOM (issue 7, DESIGN.md §6 "DICOM input is untrusted") through the reader, `ildflow analyze DIR`
+ * Hostile DICOM (issue 7, docs/design.md §6 "DICOM input is untrusted") through the reader, `ildflow analyze DIR`
  * and the folder source end to end: every malformed file of test/fixtures/hostile is refused with a reason
  * that names the problem (never a TypeError), the process stays up, and a file claiming 65535×65535
  * pixels allocates nothing near its 8 GiB.

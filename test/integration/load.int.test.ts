@@ -1,5 +1,5 @@
 /**
- * Load (DESIGN.md §8, issue #7): 50 cases submitted at once all reach review, none lost or duplicated;
+ * Load (docs/design.md §8, issue #7): 50 cases submitted at once all reach review, none lost or duplicated;
  * the review queue answers every request at 100 requests/s with 10,000 cases stored. These tests assert
  * correctness only — the machine is shared, so speed is the bench's business (`npm run bench` prints the
  * same figures with their targets). The per-stage figures are printed for the log.

@@ -83,7 +83,7 @@ describe('the case pipeline', () => {
     expect(charge.documentation.sourceStudy.seriesInstanceUid).toBe(c.source.seriesInstanceUid);
     expect(charge.documentation.result.category).toBe('uip');
     expect(charge.documentation.engine.regulatoryStatus).toBe('research');
-    // The charge names the verified SR and the PDF it documents (DESIGN.md §5 "report references").
+    // The charge names the verified SR and the PDF it documents (docs/design.md §5 "report references").
     expect(charge.documentation.reports.srSopInstanceUid).toMatch(/^[0-9.]+$/);
     expect(charge.documentation.reports.pdfSha256).toMatch(/^[0-9a-f]{64}$/);
 

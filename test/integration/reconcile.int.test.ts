@@ -1,5 +1,5 @@
 /**
- * The case store is the record and the queues are derived from it (DESIGN.md §2, docs/operations.md
+ * The case store is the record and the queues are derived from it (docs/design.md §2, docs/operations.md
  * "The reconciler"): with every process killed and every BullMQ key of the deployment deleted, the
  * reconciler re-creates the job each case's status calls for, under the job ids the pipeline uses, so a
  * signed case is billed exactly once and a case ordered while no worker ran still reaches review.

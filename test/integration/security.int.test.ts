@@ -1,5 +1,5 @@
 /**
- * Security controls of DESIGN.md §6 checked through the real app (issue 7): every mounted route is in the
+ * Security controls of docs/design.md §6 checked through the real app (issue 7): every mounted route is in the
  * route table (so the route × role matrix of api-auth.int.test.ts, typed Record<RouteId, …>, covers it);
  * the token check compares every hash; PHI reads are audited; security headers on every kind of answer;
  * body limits; repeated authentication failures slowed; no PHI in logs, /metrics or queue payloads.

@@ -40,7 +40,7 @@ export async function analyze(job: StageJob, deps: WorkerDeps, signal: AbortSign
       });
       return;
     }
-    // Every engine answer is validated (DESIGN.md §5), the built-in one included.
+    // Every engine answer is validated (docs/design.md §5), the built-in one included.
     const parsed = EngineResult.safeParse(raw);
     if (!parsed.success)
       throw new EngineFailed(`${deps.engine.descriptor.name} answered an invalid result: ${parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);

@@ -1,5 +1,5 @@
 /**
- * Billing: turns a signed case into exactly one charge event (DESIGN.md §5 "Billing"). The charge is
+ * Billing: turns a signed case into exactly one charge event (docs/design.md §5 "Billing"). The charge is
  * appended to the billing outbox stream in the same atomic step as the move `signed → billed`, and its
  * event id is deterministic, so a retried, replayed or concurrent job can never bill twice. Delivery to
  * the billing system's outputs (HL7 MLLP, webhook, FHIR) reads from that outbox.

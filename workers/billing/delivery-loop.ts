@@ -1,5 +1,5 @@
 /**
- * Delivers the billing outbox to one output (MLLP or webhook), in order, at least once (DESIGN.md §5, §7).
+ * Delivers the billing outbox to one output (MLLP or webhook), in order, at least once (docs/design.md §5, §7).
  * Trigger: a poll of the outbox stream after the output's cursor. Cardinality: one loop per output across
  * all processes — the loop works only while it holds the output's Redis lock, and every cursor write is
  * fenced by the lock token (shared/store/delivery-store.ts), so cursors never race.

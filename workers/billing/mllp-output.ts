@@ -1,5 +1,5 @@
 /**
- * The HL7 output: each charge or reversal as a DFT^P03 over MLLP (DESIGN.md §5). AA (or CA) → delivered;
+ * The HL7 output: each charge or reversal as a DFT^P03 over MLLP (docs/design.md §5). AA (or CA) → delivered;
  * AE/CE → retried; AR/CR → dead-lettered; a refused, dropped or silent connection → retried; an ACK for
  * another message (MSA-2 ≠ MSH-10) → retried, since this message was not acknowledged.
  */

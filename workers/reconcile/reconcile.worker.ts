@@ -1,5 +1,5 @@
 /**
- * Reconcile: the case store is the record and the queues are derived from it (DESIGN.md §2). Triggered by a
+ * Reconcile: the case store is the record and the queues are derived from it (docs/design.md §2). Triggered by a
  * BullMQ job scheduler (shared/queues.ts `scheduleRepeating`, workers/repeating.ts) every ILDFLOW_RECONCILE_INTERVAL_SECONDS, so
  * one worker process of the deployment runs it at a time. Each run reads at most ILDFLOW_RECONCILE_BATCH cases
  * in the statuses that wait for a stage job, round-robin over runs, and for each one asks `nextJob` which job

@@ -55,7 +55,7 @@ export async function retrieve(job: StageJob, deps: WorkerDeps, signal: AbortSig
     watch.stop();
     const short = watch.shortage();
     if (short) throw new DiskSpaceLow(short);
-    // Completeness (DESIGN.md §5): every instance the PACS counts must have arrived. A short transfer is
+    // Completeness (docs/design.md §5): every instance the PACS counts must have arrived. A short transfer is
     // retried, never analysed; slice gaps are checked when the volume is assembled.
     if (got.files < series.instanceCount)
       throw new PacsUnavailable(`received ${got.files} of ${series.instanceCount} instances; the series may still be arriving`);
@@ -166,7 +166,7 @@ async function expireIfDue(c: Case, deps: WorkerDeps): Promise<void> {
   await expireAwaitingStudy(c.id, deps);
 }
 
-/** The bounded wait is over: no usable prior CT arrived. No charge (DESIGN.md §4 `ineligible`). */
+/** The bounded wait is over: no usable prior CT arrived. No charge (docs/design.md §4 `ineligible`). */
 export async function expireAwaitingStudy(caseId: string, deps: Pick<WorkerDeps, 'store' | 'clock'>): Promise<void> {
   await deps.store.update(caseId, ACTOR, endWaitIfDue);
 }

@@ -11,7 +11,7 @@
  * the replica that issued it (docs/operations.md: sticky routing for /admin/queues, or one replica).
  *
  * The board is read-only: retrying or removing a BullMQ job behind the case store's back would skip the
- * lifecycle (DESIGN.md §4). Admins act through the API (POST /v1/cases/{id}/retry, dead-letter replay);
+ * lifecycle (docs/design.md §4). Admins act through the API (POST /v1/cases/{id}/retry, dead-letter replay);
  * the board is for watching depths, latencies and failure reasons. Jobs carry ids only, never PHI.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';

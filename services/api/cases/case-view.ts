@@ -1,11 +1,11 @@
 /**
- * What of a case an API answer shows. Minimum necessary (DESIGN.md §6, shared/auth/case-access.ts):
+ * What of a case an API answer shows. Minimum necessary (docs/design.md §6, shared/auth/case-access.ts):
  * radiologists, admins and the orderer who placed the order see the whole case; the billing role what a
  * claim needs (the order, patient, coverage, the study and engine identity, who signed what, the charge
- * references — the documentation DESIGN.md §5 lists for a charge, whose quantities the billing feed
+ * references — the documentation docs/design.md §5 lists for a charge, whose quantities the billing feed
  * carries); the PACS role a case's study identifiers and status, nothing of the patient.
  *
- * Internal paths and peer URLs never appear in API answers (DESIGN.md §6): `source.seriesDir` is where the
+ * Internal paths and peer URLs never appear in API answers (docs/design.md §6): `source.seriesDir` is where the
  * spool keeps the series on the server — the workers need it, no caller does — so no view has it. Failure
  * and timeline reasons carry the workers' error text, which names peers (the PACS URL, an engine's address,
  * a folder source's path): an admin needs it to fix the peer and sees it whole; any other role sees the

@@ -7,7 +7,7 @@ import type { ApiDeps } from '../deps.js';
 
 /**
  * POST /v1/cases: 202 for a new order; 200 with the same case when the same source posts the same order
- * again; 409 when the order id is held by another source's order or by a different order (DESIGN.md §5).
+ * again; 409 when the order id is held by another source's order or by a different order (docs/design.md §5).
  */
 export const createCase =
   (deps: Pick<ApiDeps, 'store' | 'pipeline' | 'advisoriesFor'>): RequestHandler =>

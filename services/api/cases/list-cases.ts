@@ -21,7 +21,7 @@ export const listCases =
   async (req, res) => {
     const q = parseInput(ListCasesQuery, req.query);
     const viewer = userOf(res);
-    // An orderer lists only the orders it placed (DESIGN.md §6), whatever the filters say.
+    // An orderer lists only the orders it placed (docs/design.md §6), whatever the filters say.
     const { items, nextCursor } = await deps.store.list(seesAllCases(viewer) ? q : { ...q, orderedBy: viewer.id });
     const shown = items.flatMap((c) => {
       const view = caseView(c, viewer);

@@ -46,7 +46,7 @@ function reusedFor(ms: number, now: () => number, run: () => Promise<Outcome>): 
 /**
  * GET /readyz: Redis and the PACS answer; 503 problem otherwise. The data volume's free space against its
  * watermark is reported beside them (`disk`: `ok` or `low`). Each check says only `ok` or `failed`
- * (DESIGN.md §6: peer URLs never appear in API answers); why it failed is logged at warn when a failure
+ * (docs/design.md §6: peer URLs never appear in API answers); why it failed is logged at warn when a failure
  * starts or its reason changes, so a flood of probes during an outage does not flood the log.
  */
 export const readyz = (deps: Pick<ApiDeps, 'pingRedis' | 'pacsReady' | 'diskState' | 'clock' | 'logger'>): RequestHandler => {

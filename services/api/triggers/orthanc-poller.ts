@@ -1,6 +1,6 @@
 /**
  * Polls Orthanc's `/changes` feed for StableStudy events and resumes the cases waiting for that study —
- * the reconciliation behind the fire-and-forget Lua webhook (PEERS.md), and the only trigger when no
+ * the reconciliation behind the fire-and-forget Lua webhook (docs/peers.md), and the only trigger when no
  * webhook is configured. Runs in the worker role. The last sequence number handled is kept in Redis under
  * the deployment's prefix, so a restart continues where it stopped; it is advanced only after a batch is
  * handled (at least once), and a repeated event is a no-op (resumeWaiting: compare-and-set on the case).

@@ -1,5 +1,5 @@
 /**
- * Resuming cases that wait for their study (DESIGN.md §4 `awaiting_study`). Each matching case moves to
+ * Resuming cases that wait for their study (docs/design.md §4 `awaiting_study`). Each matching case moves to
  * `retrieving` exactly once: the move goes through the store's compare-and-set, and a case that is no
  * longer waiting is refused — so a repeated event (Orthanc can report a study stable more than once, and
  * the Lua hook is fire-and-forget, reconciled by polling) resumes nothing twice.

@@ -14,7 +14,7 @@ export const StudyAvailableBody = z.object({
   accessionNumber: Opt(16),
 });
 
-/** The body Orthanc's OnStableStudy Lua hook posts (PEERS.md). */
+/** The body Orthanc's OnStableStudy Lua hook posts (docs/peers.md). */
 export const OrthancStableStudyBody = z.object({
   event: z.string().min(1).max(64),
   orthancStudyId: z.string().min(1).max(64),

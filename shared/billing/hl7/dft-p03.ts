@@ -1,5 +1,5 @@
 /**
- * HL7 v2.5.1 DFT^P03 "Post detail financial transaction" for a charge or reversal event (DESIGN.md §5
+ * HL7 v2.5.1 DFT^P03 "Post detail financial transaction" for a charge or reversal event (docs/design.md §5
  * "Billing"). Pure: the same event and options give the same bytes, so a redelivery is byte-identical and
  * carries the same MSH-10 — the receiver's duplicate check (original-mode acknowledgment, HL7 v2.5.1
  * §2.9.2) sees one message, however often it is sent.

@@ -1,5 +1,5 @@
 /**
- * The `command:/path` engine adapter (DESIGN.md §5), the way container-packaged imaging AI apps run
+ * The `command:/path` engine adapter (docs/design.md §5), the way container-packaged imaging AI apps run
  * (MONAI Deploy's App SDK and similar: an input folder in, an output folder out): the series is linked
  * (or copied, across file systems) into a fresh input folder, the program runs with `ILDFLOW_INPUT_DIR`
  * and `ILDFLOW_OUTPUT_DIR`, and its answer is `result.json` in the output folder. The program runs in its

@@ -1,5 +1,5 @@
 /**
- * What the out-of-process adapters (`http`, `command`) share (DESIGN.md §5 "The engine contract"): the
+ * What the out-of-process adapters (`http`, `command`) share (docs/design.md §5 "The engine contract"): the
  * descriptor and requirements ildflow assumes for an engine it cannot ask, the validation of every answer,
  * and the timeout that bounds one analysis.
  *
@@ -14,7 +14,7 @@ import { REFERENCE_DESCRIPTOR } from '../reference/descriptor.js';
 
 /** An external engine's own requirements are not known before it answers, so ildflow applies the
  *  reference engine's — thin-section, full-coverage chest CT — which is what every published ILD
- *  quantification tool asks for (DESIGN.md §5: requirements are checked before the engine runs). */
+ *  quantification tool asks for (docs/design.md §5: requirements are checked before the engine runs). */
 export const EXTERNAL_REQUIREMENTS: EngineRequirements = REFERENCE_DESCRIPTOR.requirements;
 
 /** One analysis may take this long by default: a 600-slice study on a busy GPU engine is minutes. */

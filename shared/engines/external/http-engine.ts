@@ -1,5 +1,5 @@
 /**
- * The `http(s)://…` engine adapter (DESIGN.md §5 "The engine contract"): POSTs the series to the engine's
+ * The `http(s)://…` engine adapter (docs/design.md §5 "The engine contract"): POSTs the series to the engine's
  * URL as a STOW-RS body (PS3.18 §10.5: `multipart/related; type="application/dicom"`, one Part 10 file per
  * part), streamed from the spooled files — never the whole series in memory. The engine answers
  * - 200 with an `ildflow.engine-result/1`, or

@@ -1,5 +1,5 @@
 /**
- * The human-readable report (DESIGN.md §5 "Reports"), with pdfkit: patient, study, the engine and its
+ * The human-readable report (docs/design.md §5 "Reports"), with pdfkit: patient, study, the engine and its
  * regulatory status, the results table, a zone chart, the key images with their class overlay and legend,
  * the physician's decision, attestation and signature time, and the limitations. A preliminary PDF (no
  * review yet) says so on every page. Text uses the standard Helvetica font (WinAnsi), so characters

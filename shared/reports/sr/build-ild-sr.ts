@@ -1,7 +1,7 @@
 /**
  * The ILD analysis as a DICOM Comprehensive 3D SR (SOP Class 1.2.840.10008.5.1.4.1.1.88.34) whose content
  * is a TID 1500 "Imaging Measurement Report", the way the IHE AI Results (AIR) profile encodes an AI
- * result (DESIGN.md §5 "Reports"):
+ * result (docs/design.md §5 "Reports"):
  *
  *   CONTAINER (126000, DCM, "Imaging Measurement Report")                 TID 1500
  *     HAS CONCEPT MOD  Language of Content = en-US                        TID 1204
