@@ -36,7 +36,7 @@ async function readSlice(file: string): Promise<Img> {
 }
 
 describe('generateScannerPhantom', () => {
-  it('writes valid CT DICOM with the right geometry, in both pixel representations', async () => {
+  it('writes valid CT DICOM with the right geometry, in both pixel representations', { timeout: 120_000 }, async () => {
     for (const rep of ['int16', 'uint16'] as const) {
       const p = await make({ family: rep === 'int16' ? 'fibre' : 'voronoi', pattern: 'normal', seed: 2, pixelRepresentation: rep });
       expect(p.files).toHaveLength(p.truth.size.slices);
@@ -62,7 +62,7 @@ describe('generateScannerPhantom', () => {
     }
   });
 
-  it('counts truth that sums to 100 %, with an adult lung volume and the expected category per pattern', async () => {
+  it('counts truth that sums to 100 %, with an adult lung volume and the expected category per pattern', { timeout: 120_000 }, async () => {
     const expected = { normal: 'no_fibrosis', uip: 'uip', probable_uip: 'probable_uip', nsip: 'alternative_diagnosis', emphysema: 'no_fibrosis' } as const;
     for (const family of ['fibre', 'voronoi'] as const)
       for (const pattern of ['normal', 'uip', 'probable_uip', 'nsip', 'emphysema'] as const) {
@@ -93,7 +93,7 @@ describe('generateScannerPhantom', () => {
       }
   }, 120_000);
 
-  it('is byte-for-byte deterministic', async () => {
+  it('is byte-for-byte deterministic', { timeout: 120_000 }, async () => {
     const a = await make({ family: 'voronoi', pattern: 'uip', seed: 5 });
     const b = await make({ family: 'voronoi', pattern: 'uip', seed: 5 });
     expect(a.truth).toEqual(b.truth);
@@ -102,7 +102,7 @@ describe('generateScannerPhantom', () => {
     expect(await readFile(b.files[k]!)).toEqual(await readFile(a.files[k]!));
   });
 
-  it('has noise of the requested SD in homogeneous tissue, in both noise textures', async () => {
+  it('has noise of the requested SD in homogeneous tissue, in both noise textures', { timeout: 120_000 }, async () => {
     for (const family of ['fibre', 'voronoi'] as const) {
       const noiseHu = 40;
       const p = await make({ family, pattern: 'normal', seed: 4, noiseHu });
@@ -136,7 +136,7 @@ describe('generateScannerPhantom', () => {
     }
   }, 60_000);
 
-  it('keeps the table foam core out of the lung', async () => {
+  it('keeps the table foam core out of the lung', { timeout: 120_000 }, async () => {
     const p = await make({ family: 'fibre', pattern: 'normal', seed: 6, noiseHu: 10 });
     const model = buildModel(6, 'fibre', 'normal');
     const n = p.truth.size.rows, ps = 3, x0 = -192 + ps / 2;
@@ -182,7 +182,7 @@ describe('scanner physics', () => {
     expect(smooth).toBeLessThan(sharp - 80);
   });
 
-  it('blurs the texture of a real phantom fibre band with a smooth kernel', { timeout: 90_000 }, async () => {
+  it('blurs the texture of a real phantom fibre band with a smooth kernel', { timeout: 120_000 }, async () => {
     const opts = { family: 'fibre', pattern: 'probable_uip', seed: 8, noiseHu: 0, pixelSpacingMm: 1.0, matrix: 128, sliceThicknessMm: 3, subSliceMm: 1, superSample: 3 } as const;
     const a = await generateScannerPhantom({ ...opts, dir: join(root, 'psf-a'), psfSigmaMm: 0.3 });
     const b = await generateScannerPhantom({ ...opts, dir: join(root, 'psf-b'), psfSigmaMm: 1.2 });
