@@ -62,7 +62,7 @@ describe('generateScannerPhantom', () => {
     }
   });
 
-  it('counts truth that sums to 100 %, with an adult lung volume and the expected category per pattern', { timeout: 120_000 }, async () => {
+  it('counts truth that sums to 100 %, with an adult lung volume and the expected category per pattern', async () => {
     const expected = { normal: 'no_fibrosis', uip: 'uip', probable_uip: 'probable_uip', nsip: 'alternative_diagnosis', emphysema: 'no_fibrosis' } as const;
     for (const family of ['fibre', 'voronoi'] as const)
       for (const pattern of ['normal', 'uip', 'probable_uip', 'nsip', 'emphysema'] as const) {
@@ -102,7 +102,7 @@ describe('generateScannerPhantom', () => {
     expect(await readFile(b.files[k]!)).toEqual(await readFile(a.files[k]!));
   });
 
-  it('has noise of the requested SD in homogeneous tissue, in both noise textures', { timeout: 120_000 }, async () => {
+  it('has noise of the requested SD in homogeneous tissue, in both noise textures', async () => {
     for (const family of ['fibre', 'voronoi'] as const) {
       const noiseHu = 40;
       const p = await make({ family, pattern: 'normal', seed: 4, noiseHu });
