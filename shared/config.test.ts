@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
 import { ConfigInvalid } from './errors.js';
@@ -85,5 +88,37 @@ describe('loadConfig', () => {
 
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ ...base, ILDFLOW_PORT: '' }).ILDFLOW_PORT).toBe(8080);
+  });
+
+  it('sends the audit trail to no syslog by default, and reads ILDFLOW_AUDIT_SYSLOG with its facility and backlog', () => {
+    const d = loadConfig(base);
+    expect([d.ILDFLOW_AUDIT_SYSLOG, d.ILDFLOW_AUDIT_SYSLOG_FACILITY, d.ILDFLOW_AUDIT_SYSLOG_BACKLOG]).toEqual([undefined, 'authpriv', 10_000]);
+    const c = loadConfig({ ...base, ILDFLOW_AUDIT_SYSLOG: 'tcp://siem.hospital.example:601', ILDFLOW_AUDIT_SYSLOG_FACILITY: 'local4', ILDFLOW_AUDIT_SYSLOG_BACKLOG: '500' });
+    expect(c.ILDFLOW_AUDIT_SYSLOG).toEqual({ transport: 'tcp', host: 'siem.hospital.example', port: 601 });
+    expect([c.ILDFLOW_AUDIT_SYSLOG_FACILITY, c.ILDFLOW_AUDIT_SYSLOG_BACKLOG]).toEqual(['local4', 500]);
+  });
+
+  it('names each bad syslog setting, and reads the CA file of a tls:// peer with the rest', () => {
+    const bad = (() => {
+      try {
+        loadConfig({ ...base, ILDFLOW_AUDIT_SYSLOG: 'syslog://h:514', ILDFLOW_AUDIT_SYSLOG_FACILITY: 'kern', ILDFLOW_AUDIT_SYSLOG_CA_FILE: '/nonexistent/ca.pem' });
+      } catch (e) {
+        return (e as ConfigInvalid).problems.join('\n');
+      }
+    })();
+    expect(bad).toMatch(/ILDFLOW_AUDIT_SYSLOG: must be udp:\/\/host:port/);
+    expect(bad).toContain('ILDFLOW_AUDIT_SYSLOG_FACILITY');
+    expect(bad).toContain('ILDFLOW_AUDIT_SYSLOG_CA_FILE: only for a tls://');
+    expect(bad).toContain('ILDFLOW_AUDIT_SYSLOG_CA_FILE: cannot read /nonexistent/ca.pem');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ildflow-config-'));
+    try {
+      const ca = path.join(dir, 'ca.pem');
+      writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+      expect(loadConfig({ ...base, ILDFLOW_AUDIT_SYSLOG: 'tls://127.0.0.1:6514', ILDFLOW_AUDIT_SYSLOG_CA_FILE: ca }).auditSyslogCa).toContain('BEGIN CERTIFICATE');
+      writeFileSync(ca, 'not a certificate');
+      expect(() => loadConfig({ ...base, ILDFLOW_AUDIT_SYSLOG: 'tls://127.0.0.1:6514', ILDFLOW_AUDIT_SYSLOG_CA_FILE: ca })).toThrow(/holds no PEM certificate/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

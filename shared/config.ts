@@ -12,6 +12,8 @@ import { DEFAULT_PAYER_ADVISORIES, parsePayerAdvisoryTable, type PayerAdvisoryTa
 import { DEFAULT_MAX_INSTANCE_BYTES } from './pacs/instance-cap.js';
 import { DEFAULT_MIN_FREE, parseMinFree } from './artifacts/disk-space.js';
 import { isAllowedProviderUrl } from './auth/provider-claims.js';
+import { SYSLOG_FACILITIES, type SyslogFacility } from './audit/syslog-message.js';
+import { parseSyslogTarget } from './audit/syslog-target.js';
 
 const PacsUrl = z.string().refine((u) => /^(https?:\/\/|dicom:\/\/|file:\/\/)/.test(u), {
   message: 'must be http(s)://host/dicom-web, dicom://AET@host:port?… or file:///dir',
@@ -59,6 +61,23 @@ const Env = z
      * (45 CFR 164.316(b)(2)).
      */
     ILDFLOW_AUDIT_REDIS_DAYS: z.coerce.number().positive().max(3650).default(7),
+    /**
+     * A syslog peer that also gets every audit entry, RFC 5424 (shared/audit/syslog-message.ts,
+     * docs/operations.md "The audit trail"): a copy beside the files, which stay the record. Unset: none.
+     */
+    ILDFLOW_AUDIT_SYSLOG: z
+      .string()
+      .refine((v) => parseSyslogTarget(v) !== null, { message: 'must be udp://host:port, tcp://host:port or tls://host:port' })
+      .transform((v) => parseSyslogTarget(v)!)
+      .optional(),
+    /** The facility of those messages (RFC 5424 §6.2.1): authpriv, or local0–local7 for a site's SIEM. */
+    ILDFLOW_AUDIT_SYSLOG_FACILITY: z
+      .enum(Object.keys(SYSLOG_FACILITIES) as [SyslogFacility, ...SyslogFacility[]])
+      .default('authpriv'),
+    /** PEM CA certificate(s) a tls:// peer's certificate must chain to (RFC 5425 §5); default: Node's CAs. */
+    ILDFLOW_AUDIT_SYSLOG_CA_FILE: z.string().min(1).optional(),
+    /** Entries kept in memory while the syslog peer is away; past it the oldest are dropped from the copy. */
+    ILDFLOW_AUDIT_SYSLOG_BACKLOG: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
     /**
      * Spool retention (shared/lifecycle/spool-retention.ts, docs/operations.md "Spool retention"): hours a
      * case's spooled series is kept after the case ends (0: purged at the next run), and how often the purge
@@ -211,6 +230,8 @@ export type Config = Readonly<
   Omit<z.infer<typeof Env>, 'ILDFLOW_DATA_DIR'> & {
     ILDFLOW_DATA_DIR: string;
     pacsRequired: boolean;
+    /** The text of ILDFLOW_AUDIT_SYSLOG_CA_FILE, read with the rest of the configuration. */
+    auditSyslogCa?: string;
     /** The payer advisory table: ILDFLOW_PAYER_ADVISORIES_FILE when set, else docs/design.md's defaults. */
     payerAdvisories: PayerAdvisoryTable;
   }
@@ -230,6 +251,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
   if (vars.ILDFLOW_OIDC_CLIENT_ID && !vars.ILDFLOW_OIDC_ISSUER) problems.push('ILDFLOW_OIDC_ISSUER: required when ILDFLOW_OIDC_CLIENT_ID is set');
   if (vars.ILDFLOW_BILLING_WEBHOOK_URL && !vars.ILDFLOW_BILLING_WEBHOOK_SECRET)
     problems.push('ILDFLOW_BILLING_WEBHOOK_SECRET: required when ILDFLOW_BILLING_WEBHOOK_URL is set');
+  if (vars.ILDFLOW_AUDIT_SYSLOG_CA_FILE && !vars.ILDFLOW_AUDIT_SYSLOG?.startsWith('tls://'))
+    problems.push('ILDFLOW_AUDIT_SYSLOG_CA_FILE: only for a tls:// ILDFLOW_AUDIT_SYSLOG');
+  const auditSyslogCa = vars.ILDFLOW_AUDIT_SYSLOG_CA_FILE ? readText(vars.ILDFLOW_AUDIT_SYSLOG_CA_FILE) : undefined;
+  if (auditSyslogCa && !auditSyslogCa.ok) problems.push(`ILDFLOW_AUDIT_SYSLOG_CA_FILE: ${auditSyslogCa.problem}`);
+  else if (auditSyslogCa && !auditSyslogCa.text.includes('-----BEGIN CERTIFICATE-----'))
+    problems.push(`ILDFLOW_AUDIT_SYSLOG_CA_FILE: ${vars.ILDFLOW_AUDIT_SYSLOG_CA_FILE} holds no PEM certificate`);
   let payerAdvisories = DEFAULT_PAYER_ADVISORIES;
   if (vars.ILDFLOW_PAYER_ADVISORIES_FILE) {
     const table = readAdvisoryTable(vars.ILDFLOW_PAYER_ADVISORIES_FILE);
@@ -237,7 +264,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     else problems.push(...table.problems.map((p) => `ILDFLOW_PAYER_ADVISORIES_FILE: ${p}`));
   }
   if (!r.success || problems.length) throw new ConfigInvalid(problems);
-  return Object.freeze({ ...r.data, ILDFLOW_DATA_DIR: path.resolve(r.data.ILDFLOW_DATA_DIR), pacsRequired, payerAdvisories });
+  return Object.freeze({
+    ...r.data,
+    ILDFLOW_DATA_DIR: path.resolve(r.data.ILDFLOW_DATA_DIR),
+    pacsRequired,
+    payerAdvisories,
+    ...(auditSyslogCa?.ok ? { auditSyslogCa: auditSyslogCa.text } : {}),
+  });
 }
 
 /** What the offline tools (`ildflow audit verify`) need: where the data and Redis are, nothing else required. */
@@ -251,13 +284,17 @@ export function loadStorageConfig(env: NodeJS.ProcessEnv = process.env): Storage
 
 /** The advisory table file is read with the rest of the configuration, so its problems are listed with them. */
 function readAdvisoryTable(file: string): { ok: true; table: PayerAdvisoryTable } | { ok: false; problems: string[] } {
-  let text: string;
+  const r = readText(file);
+  return r.ok ? parsePayerAdvisoryTable(r.text) : { ok: false, problems: [r.problem] };
+}
+
+/** A file named by a variable, read with the rest of the configuration so its problem is listed with them. */
+function readText(file: string): { ok: true; text: string } | { ok: false; problem: string } {
   try {
-    text = readFileSync(file, 'utf8');
+    return { ok: true, text: readFileSync(file, 'utf8') };
   } catch (err) {
-    return { ok: false, problems: [`cannot read ${file}: ${(err as Error).message}`] };
+    return { ok: false, problem: `cannot read ${file}: ${(err as Error).message}` };
   }
-  return parsePayerAdvisoryTable(text);
 }
 
 /** An exported-but-empty variable means "not set", as shells and compose files produce them. */

@@ -8,6 +8,8 @@ export type Metrics = Readonly<{
   observePurge(run: PurgeRunSummary): void;
   observeDisk(state: Readonly<{ freeBytes: number; requiredBytes: number }>): void;
   observeDiskWait(): void;
+  /** The audit trail's syslog copy (shared/audit/syslog-sender.ts), in this process. */
+  observeAuditSyslog(state: Readonly<{ backlog: number; connected: boolean; droppedNow: number }>): void;
 }>;
 
 /** One spool purge run (workers/purge-spools): cases whose series was removed, bytes freed. */
@@ -61,8 +63,20 @@ export function createMetrics(): Metrics {
   const diskFree = new Gauge({ name: 'ildflow_disk_free_bytes', help: 'Free bytes on the data volume (ILDFLOW_DATA_DIR) at the last check', registers: [registry] });
   const diskRequired = new Gauge({ name: 'ildflow_disk_required_free_bytes', help: 'The watermark ILDFLOW_DISK_MIN_FREE resolves to on the data volume, in bytes', registers: [registry] });
   const diskWaits = new Counter({ name: 'ildflow_retrieval_disk_waits_total', help: 'Retrievals put off or stopped because free space was below ILDFLOW_DISK_MIN_FREE', registers: [registry] });
+  const syslogDropped = new Counter({
+    name: 'ildflow_audit_syslog_dropped_total',
+    help: 'Audit entries dropped from the syslog copy (backlog full while the peer was away, or a refused UDP send); the audit files still hold them',
+    registers: [registry],
+  });
+  const syslogBacklog = new Gauge({ name: 'ildflow_audit_syslog_backlog', help: 'Audit entries waiting in memory for the syslog peer', registers: [registry] });
+  const syslogConnected = new Gauge({ name: 'ildflow_audit_syslog_connected', help: '1 when the syslog peer of the audit copy is reachable (TCP/TLS connected; UDP sends accepted), else 0', registers: [registry] });
   return {
     registry,
+    observeAuditSyslog(state) {
+      if (state.droppedNow) syslogDropped.inc(state.droppedNow);
+      syslogBacklog.set(state.backlog);
+      syslogConnected.set(state.connected ? 1 : 0);
+    },
     observeDisk(state) {
       diskFree.set(state.freeBytes);
       diskRequired.set(state.requiredBytes);

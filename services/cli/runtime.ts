@@ -5,6 +5,7 @@
  */
 import type { Server } from 'node:http';
 import { once } from 'node:events';
+import { hostname } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { createArtifactStore } from '../../shared/artifacts/artifact-store.js';
 import { createProviderTokens } from '../../shared/auth/provider-tokens.js';
@@ -21,6 +22,7 @@ import { createCaseStore } from '../../shared/store/case-store.js';
 import { redisLock } from '../../shared/store/redis-lock.js';
 import { auditDir } from '../../shared/audit/audit-files.js';
 import { startAuditExport } from '../../shared/audit/audit-export.js';
+import { createSyslogSender } from '../../shared/audit/syslog-sender.js';
 import { diskState, readDisk } from '../../shared/artifacts/disk-space.js';
 import { createApp } from '../api/app.js';
 import { startOrthancPoller } from '../api/triggers/orthanc-poller.js';
@@ -73,6 +75,17 @@ export async function openRuntime(
   const pipeline = createPipeline(redis, prefix);
   const metrics = createMetrics();
   const artifacts = createArtifactStore(config.ILDFLOW_DATA_DIR);
+  // The audit trail's syslog copy (ILDFLOW_AUDIT_SYSLOG): fed by the export once the files hold each batch.
+  const syslog = config.ILDFLOW_AUDIT_SYSLOG
+    ? createSyslogSender({
+        target: config.ILDFLOW_AUDIT_SYSLOG,
+        origin: { hostname: hostname(), procId: String(process.pid), facility: config.ILDFLOW_AUDIT_SYSLOG_FACILITY },
+        backlogMax: config.ILDFLOW_AUDIT_SYSLOG_BACKLOG,
+        tlsCa: config.auditSyslogCa,
+        logger,
+        observe: metrics.observeAuditSyslog,
+      })
+    : null;
   // Every process exports the audit trail to the daily files; a lease lets one write at a time (shared/audit).
   const auditExport = startAuditExport({
     redis,
@@ -83,6 +96,7 @@ export async function openRuntime(
     redisWindowMs: config.ILDFLOW_AUDIT_REDIS_DAYS * 24 * 3600 * 1000,
     logger,
     clock: () => new Date(),
+    copy: syslog?.send,
   });
 
   const stages = opts.roles.includes('worker')
@@ -196,6 +210,7 @@ export async function openRuntime(
       await workers?.close(config.ILDFLOW_SHUTDOWN_GRACE_SECONDS * 1000);
       await source.close?.(); // the DIMSE C-MOVE receiver, when one was started
       await auditExport.close(); // the last entries reach the files before Redis is let go
+      await syslog?.close(); // then their syslog copy, waiting a bounded time for the peer
       await pipeline.close();
       await redis.quit().catch(() => redis.disconnect());
     },

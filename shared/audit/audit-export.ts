@@ -29,6 +29,11 @@ export type AuditExportDeps = Readonly<{
   redisWindowMs: number;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   clock: () => Date;
+  /**
+   * Called with each batch's entries, in chain order, once the files hold them: the syslog copy
+   * (syslog-sender.ts), which returns at once and never throws, so it cannot hold up the files.
+   */
+  copy?: (lines: readonly string[]) => void;
 }>;
 
 /** One export pass. Returns the entries it wrote (0 when another process holds the lease). */
@@ -46,6 +51,7 @@ export async function exportAuditOnce(deps: AuditExportDeps): Promise<number> {
       if (!rows.length) break;
       const byDay = new Map<string, string[]>();
       const legacy: string[] = [];
+      const chained: string[] = [];
       for (const row of rows) {
         // Entries from before the chain (no seq) are kept as they were, beside the chain, before Redis
         // trims them; entries the files already hold are passed over.
@@ -60,12 +66,14 @@ export async function exportAuditOnce(deps: AuditExportDeps): Promise<number> {
           deps.logger.error({ seq: rec.seq, after: tail.seq }, 'audit entry does not continue the chain in the files (Redis restored from an older backup?)');
         const day = auditDay(rec.at, tail?.day ?? null);
         byDay.set(day, [...(byDay.get(day) ?? []), row.text]);
+        chained.push(row.text);
         tail = { seq: rec.seq, hash: sha256Hex(row.text), day };
       }
       if (!(await deps.lock.renew(token, LOCK_TTL_MS))) return written; // another process writes now
       if (legacy.length) await appendLines(deps.dir, LEGACY_DAY, legacy);
       for (const [day, lines] of byDay) await appendLines(deps.dir, day, lines);
-      written += [...byDay.values()].reduce((n, l) => n + l.length, 0);
+      written += chained.length;
+      copyOut(deps, chained);
       cursor = rows.at(-1)!.id;
       await deps.redis.set(deps.exportedKey, cursor);
       if (rows.length < BATCH) break;
@@ -74,6 +82,16 @@ export async function exportAuditOnce(deps: AuditExportDeps): Promise<number> {
     return written;
   } finally {
     await deps.lock.release(token).catch(() => {});
+  }
+}
+
+/** Hands the batch to the copy; a copy that fails is logged, and the export goes on. */
+function copyOut(deps: AuditExportDeps, lines: readonly string[]): void {
+  if (!deps.copy || !lines.length) return;
+  try {
+    deps.copy(lines);
+  } catch (err) {
+    deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'audit copy failed (the files hold the entries)');
   }
 }
 

@@ -1,0 +1,223 @@
+/**
+ * Sends the audit trail's syslog copy (ILDFLOW_AUDIT_SYSLOG, docs/operations.md "The audit trail"). The
+ * daily files are the record and syslog is a copy: `send` never blocks, never throws and never waits for
+ * the peer, so an outage cannot hold up or lose an entry in the files. While the peer is away, entries
+ * wait in a bounded in-memory backlog (the oldest dropped first, counted and logged) and the connection is
+ * retried with a doubling backoff. TCP and TLS keep one connection and frame by octet counting
+ * (syslog-message.ts); UDP sends one datagram per entry and cannot know whether it arrived.
+ */
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { connect as connectTcp, isIP, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import type { Logger } from 'pino';
+import { octetCountedFrame, syslogMessage, type SyslogOrigin } from './syslog-message.js';
+import type { SyslogTarget } from './syslog-target.js';
+
+/** What `/metrics` shows of the copy (shared/metrics.ts). */
+export type SyslogCopyState = Readonly<{ backlog: number; connected: boolean; droppedNow: number }>;
+
+export type SyslogSenderOptions = Readonly<{
+  target: SyslogTarget;
+  origin: SyslogOrigin;
+  /** Entries kept in memory while the peer is away; past it the oldest is dropped. */
+  backlogMax: number;
+  /** PEM CA certificate(s) the TLS peer's certificate must chain to (default: Node's bundled CAs). */
+  tlsCa?: string;
+  logger: Pick<Logger, 'info' | 'warn'>;
+  observe?: (state: SyslogCopyState) => void;
+  /** First reconnect delay, doubling up to `maxBackoffMs`. */
+  firstBackoffMs?: number;
+  maxBackoffMs?: number;
+  connectTimeoutMs?: number;
+}>;
+
+export type SyslogSender = Readonly<{
+  /** Queues the lines (audit entries, in chain order) for the peer; returns at once. */
+  send(lines: readonly string[]): void;
+  stats(): Readonly<{ sent: number; dropped: number; backlog: number; connected: boolean }>;
+  /** Sends what is queued, waiting at most `timeoutMs` for the peer, then closes. */
+  close(timeoutMs?: number): Promise<void>;
+}>;
+
+export function createSyslogSender(opts: SyslogSenderOptions): SyslogSender {
+  return opts.target.transport === 'udp' ? createUdpSender(opts) : createStreamSender(opts);
+}
+
+/** The message of one line, or null (logged) when the line is not an entry: a copy never throws. */
+function messageOf(line: string, opts: SyslogSenderOptions): string | null {
+  try {
+    return syslogMessage(line, opts.origin);
+  } catch (err) {
+    opts.logger.warn({ err: (err as Error).message }, 'audit syslog: a line that is not an audit entry was not sent');
+    return null;
+  }
+}
+
+function createStreamSender(opts: SyslogSenderOptions): SyslogSender {
+  const { target, logger } = opts;
+  const first = opts.firstBackoffMs ?? 500;
+  const maxBackoff = opts.maxBackoffMs ?? 30_000;
+  const backlog: Buffer[] = [];
+  /** Frames handed to the socket whose write has not completed: put back in front if the socket dies. */
+  const inflight: Buffer[] = [];
+  let socket: Socket | null = null;
+  let connected = false;
+  let blocked = false;
+  let closing = false;
+  let attempt = 0;
+  let timer: NodeJS.Timeout | null = null;
+  let sent = 0;
+  let dropped = 0;
+  /** The outage is logged when it starts and ends, drops at most once a minute: never once per entry. */
+  let outage: { since: number; dropped: number } | null = null;
+  let dropWarnedAt = -Infinity;
+  let idle: (() => void) | null = null;
+
+  const observe = (droppedNow = 0) => opts.observe?.({ backlog: backlog.length + inflight.length, connected, droppedNow });
+
+  function bound() {
+    let n = 0;
+    while (backlog.length + inflight.length > opts.backlogMax && backlog.length) {
+      backlog.shift();
+      n++;
+    }
+    if (!n) return;
+    dropped += n;
+    if (outage) outage.dropped += n;
+    if (Date.now() - dropWarnedAt >= 60_000) {
+      logger.warn({ backlogMax: opts.backlogMax, dropped }, 'audit syslog backlog full: dropping the oldest entries from the syslog copy (the audit files still hold them)');
+      dropWarnedAt = Date.now();
+    }
+    observe(n);
+  }
+
+  function pump() {
+    if (!socket || !connected) return;
+    while (backlog.length && !blocked) {
+      const frame = backlog.shift()!;
+      inflight.push(frame);
+      const s = socket;
+      blocked = !s.write(frame, (err) => {
+        if (err || s !== socket) return; // the close handler puts it back
+        inflight.splice(inflight.indexOf(frame), 1);
+        sent++;
+        if (!backlog.length && !inflight.length) idle?.();
+      });
+    }
+    observe();
+  }
+
+  function open() {
+    timer = null;
+    const s =
+      target.transport === 'tls'
+        ? connectTls({ host: target.host, port: target.port, ca: opts.tlsCa, minVersion: 'TLSv1.2', ...(isIP(target.host) ? {} : { servername: target.host }) })
+        : connectTcp({ host: target.host, port: target.port });
+    socket = s;
+    s.setTimeout(opts.connectTimeoutMs ?? 10_000, () => {
+      if (!connected) s.destroy(new Error('connect timed out'));
+    });
+    s.once(target.transport === 'tls' ? 'secureConnect' : 'connect', () => {
+      s.setTimeout(0);
+      s.setKeepAlive(true, 30_000);
+      connected = true;
+      attempt = 0;
+      if (outage) logger.info({ downMs: Date.now() - outage.since, dropped: outage.dropped, backlog: backlog.length + inflight.length }, 'audit syslog reachable again: sending the backlog');
+      outage = null;
+      pump();
+    });
+    s.on('drain', () => {
+      blocked = false;
+      pump();
+    });
+    s.on('data', () => {}); // a syslog receiver sends nothing back (RFC 6587, RFC 5425)
+    let lastError: Error | null = null;
+    s.on('error', (err) => (lastError = err));
+    s.once('close', () => {
+      if (socket !== s) return;
+      socket = null;
+      connected = false;
+      blocked = false;
+      backlog.unshift(...inflight.splice(0));
+      if (!outage) {
+        outage = { since: Date.now(), dropped: 0 };
+        if (!closing)
+          logger.warn(
+            { target: `${target.transport}://${target.host}:${target.port}`, err: lastError?.message, backlogMax: opts.backlogMax },
+            'audit syslog unreachable: entries wait in memory and are retried (the audit files still get every entry)',
+          );
+      }
+      bound();
+      observe();
+      if (!closing) {
+        timer = setTimeout(open, Math.min(maxBackoff, first * 2 ** attempt++));
+        timer.unref();
+      }
+    });
+  }
+
+  open();
+  return {
+    send(lines) {
+      for (const line of lines) {
+        const msg = messageOf(line, opts);
+        if (msg !== null) backlog.push(octetCountedFrame(msg));
+      }
+      bound();
+      pump();
+    },
+    stats: () => ({ sent, dropped, backlog: backlog.length + inflight.length, connected }),
+    async close(timeoutMs = 2_000) {
+      if (backlog.length || inflight.length) await new Promise<void>((resolve) => ((idle = resolve), setTimeout(resolve, timeoutMs).unref()));
+      closing = true;
+      if (timer) clearTimeout(timer);
+      const s = socket;
+      if (!s) return;
+      await new Promise<void>((resolve) => {
+        s.once('close', () => resolve());
+        s.end();
+        setTimeout(() => s.destroy(), 1_000).unref();
+      });
+    },
+  };
+}
+
+/** UDP (RFC 5426): one datagram per message; a lost datagram is not known, a refused send is counted. */
+function createUdpSender(opts: SyslogSenderOptions): SyslogSender {
+  const { target, logger } = opts;
+  const socket: UdpSocket = createSocket(isIP(target.host) === 6 ? 'udp6' : 'udp4');
+  socket.on('error', () => {}); // per-send errors arrive in the send callbacks
+  socket.unref();
+  let sent = 0;
+  let dropped = 0;
+  let failing = false;
+  let pending = 0;
+  let idle: (() => void) | null = null;
+  return {
+    send(lines) {
+      for (const line of lines) {
+        const msg = messageOf(line, opts);
+        if (msg === null) continue;
+        pending++;
+        socket.send(Buffer.from(msg, 'utf8'), target.port, target.host, (err) => {
+          pending--;
+          if (err) {
+            dropped++;
+            if (!failing) logger.warn({ err: err.message }, 'audit syslog (udp): an entry could not be sent (the audit files still hold it)');
+            failing = true;
+            opts.observe?.({ backlog: pending, connected: false, droppedNow: 1 });
+          } else {
+            sent++;
+            failing = false;
+          }
+          if (!pending) idle?.();
+        });
+      }
+    },
+    stats: () => ({ sent, dropped, backlog: pending, connected: !failing }),
+    async close(timeoutMs = 2_000) {
+      if (pending) await new Promise<void>((resolve) => ((idle = resolve), setTimeout(resolve, timeoutMs).unref()));
+      socket.close();
+    },
+  };
+}
