@@ -5,6 +5,13 @@
  * wait in a bounded in-memory backlog (the oldest dropped first, counted and logged) and the connection is
  * retried with a doubling backoff. TCP and TLS keep one connection and frame by octet counting
  * (syslog-message.ts); UDP sends one datagram per entry and cannot know whether it arrived.
+ *
+ * Plain syslog has no acknowledgement (RFC 6587, RFC 5425): a write the kernel took can still be lost
+ * when the peer goes away (a receiver that closes with unread data resets the connection). So when the
+ * connection drops, what was written in the last `resendWindowMs` is sent again after the reconnect:
+ * a receiver may see an entry twice — the same seq and hash, so it is plain to see — rather than not at
+ * all. A peer that vanishes without closing (a lost host) is noticed only by TCP keepalive, later than
+ * that window: entries written meanwhile are lost to the copy, never to the files.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect as connectTcp, isIP, type Socket } from 'node:net';
@@ -29,12 +36,15 @@ export type SyslogSenderOptions = Readonly<{
   firstBackoffMs?: number;
   maxBackoffMs?: number;
   connectTimeoutMs?: number;
+  /** What was written this long before the connection dropped is sent again after the reconnect. */
+  resendWindowMs?: number;
 }>;
 
 export type SyslogSender = Readonly<{
   /** Queues the lines (audit entries, in chain order) for the peer; returns at once. */
   send(lines: readonly string[]): void;
-  stats(): Readonly<{ sent: number; dropped: number; backlog: number; connected: boolean }>;
+  /** `sent` counts writes, so an entry sent again after a reconnect (`resent`) counts twice. */
+  stats(): Readonly<{ sent: number; resent: number; dropped: number; backlog: number; connected: boolean }>;
   /** Sends what is queued, waiting at most `timeoutMs` for the peer, then closes. */
   close(timeoutMs?: number): Promise<void>;
 }>;
@@ -60,6 +70,10 @@ function createStreamSender(opts: SyslogSenderOptions): SyslogSender {
   const backlog: Buffer[] = [];
   /** Frames handed to the socket whose write has not completed: put back in front if the socket dies. */
   const inflight: Buffer[] = [];
+  /** Frames written in the last resendWindowMs, oldest first: sent again if the connection drops. */
+  const recent: { frame: Buffer; at: number }[] = [];
+  const resendWindowMs = opts.resendWindowMs ?? 2_000;
+  let resent = 0;
   let socket: Socket | null = null;
   let connected = false;
   let blocked = false;
@@ -100,6 +114,9 @@ function createStreamSender(opts: SyslogSenderOptions): SyslogSender {
       blocked = !s.write(frame, (err) => {
         if (err || s !== socket) return; // the close handler puts it back
         inflight.splice(inflight.indexOf(frame), 1);
+        const now = Date.now();
+        recent.push({ frame, at: now });
+        while (recent.length && recent[0]!.at < now - resendWindowMs) recent.shift();
         sent++;
         if (!backlog.length && !inflight.length) idle?.();
       });
@@ -138,7 +155,10 @@ function createStreamSender(opts: SyslogSenderOptions): SyslogSender {
       socket = null;
       connected = false;
       blocked = false;
-      backlog.unshift(...inflight.splice(0));
+      const since = Date.now() - resendWindowMs;
+      const again = recent.splice(0).filter((r) => r.at >= since).map((r) => r.frame);
+      resent += again.length;
+      backlog.unshift(...again, ...inflight.splice(0));
       if (!outage) {
         outage = { since: Date.now(), dropped: 0 };
         if (!closing)
@@ -166,7 +186,7 @@ function createStreamSender(opts: SyslogSenderOptions): SyslogSender {
       bound();
       pump();
     },
-    stats: () => ({ sent, dropped, backlog: backlog.length + inflight.length, connected }),
+    stats: () => ({ sent, resent, dropped, backlog: backlog.length + inflight.length, connected }),
     async close(timeoutMs = 2_000) {
       if (backlog.length || inflight.length) await new Promise<void>((resolve) => ((idle = resolve), setTimeout(resolve, timeoutMs).unref()));
       closing = true;
@@ -214,7 +234,7 @@ function createUdpSender(opts: SyslogSenderOptions): SyslogSender {
         });
       }
     },
-    stats: () => ({ sent, dropped, backlog: pending, connected: !failing }),
+    stats: () => ({ sent, resent: 0, dropped, backlog: pending, connected: !failing }),
     async close(timeoutMs = 2_000) {
       if (pending) await new Promise<void>((resolve) => ((idle = resolve), setTimeout(resolve, timeoutMs).unref()));
       socket.close();

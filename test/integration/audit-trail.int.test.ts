@@ -12,12 +12,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseRecord } from '../../shared/audit/audit-chain.js';
 import { exportAuditOnce, type AuditExportDeps } from '../../shared/audit/audit-export.js';
 import { auditDir, auditFiles } from '../../shared/audit/audit-files.js';
-import { createLogger } from '../../shared/logger.js';
 import { connectRedis, type Redis } from '../../shared/redis.js';
 import { createCaseStore, type CaseStore } from '../../shared/store/case-store.js';
-import { redisLock } from '../../shared/store/redis-lock.js';
 import { deleteKeys, newPrefix, TEST_REDIS_URL } from '../helpers/redis-keys.js';
 import { spawnIldflow } from '../helpers/processes.js';
+import { auditExportDeps } from '../helpers/audit-export.js';
 
 const WRITER = fileURLToPath(new URL('../helpers/audit-writer.ts', import.meta.url));
 
@@ -42,16 +41,7 @@ afterEach(async () => {
 });
 
 function exportDeps(s: CaseStore = store): AuditExportDeps {
-  return {
-    redis,
-    stream: s.auditStream,
-    lock: redisLock(redis, s.keys.auditExportLock),
-    exportedKey: s.keys.auditExported,
-    dir: auditDir(dataDir),
-    redisWindowMs: 7 * 24 * 3600 * 1000,
-    logger: createLogger({ level: 'silent' }),
-    clock: () => now,
-  };
+  return auditExportDeps(redis, s, dataDir, () => now);
 }
 
 async function allLines(): Promise<{ file: string; text: string }[]> {
