@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { hashToken, type User } from '../../shared/auth/users.js';
-import { loadConfig } from '../../shared/config.js';
+import { loadConfig, type Config } from '../../shared/config.js';
 import { createLogger } from '../../shared/logger.js';
 import { openRuntime, type Runtime } from '../../services/cli/runtime.js';
 import { deleteKeys, newPrefix, TEST_REDIS_URL } from './redis-keys.js';
@@ -32,6 +32,19 @@ export const USERS: User[] = [
   { id: 'u-pacs', name: 'Orthanc', roles: ['pacs'], tokenSha256: hashToken(TOKENS.pacs) },
   { id: 'u-admin', name: 'Admin', roles: ['admin'], tokenSha256: hashToken(TOKENS.admin) },
 ];
+
+/** The configuration of a runtime under test: the shared Redis under `prefix`, the API on a free port, a folder PACS. */
+export function runtimeTestConfig(where: Readonly<{ prefix: string; dataDir: string; pacsDir: string }>, env: Record<string, string> = {}): Config {
+  return loadConfig({
+    REDIS_URL: TEST_REDIS_URL,
+    ILDFLOW_REDIS_PREFIX: where.prefix,
+    ILDFLOW_PORT: '0',
+    ILDFLOW_DATA_DIR: where.dataDir,
+    ILDFLOW_PACS: pathToFileURL(where.pacsDir).href,
+    ILDFLOW_USERS_FILE: '(in memory)',
+    ...env,
+  });
+}
 
 export type Harness = Readonly<{
   runtime: Runtime;
@@ -57,15 +70,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       cb();
     },
   });
-  const config = loadConfig({
-    REDIS_URL: TEST_REDIS_URL,
-    ILDFLOW_REDIS_PREFIX: prefix,
-    ILDFLOW_PORT: '0',
-    ILDFLOW_DATA_DIR: dataDir,
-    ILDFLOW_PACS: pathToFileURL(pacsDir).href,
-    ILDFLOW_USERS_FILE: '(in memory)',
-    ...env,
-  });
+  const config = runtimeTestConfig({ prefix, dataDir, pacsDir }, env);
   await import('node:fs/promises').then((fs) => fs.mkdir(pacsDir, { recursive: true }));
   const runtime = await openRuntime(config, { roles: ['api', 'worker'], users: USERS, logger: createLogger({ level: 'debug', destination: sink }), sweepIntervalMs: 500 });
   const redis = new Redis(TEST_REDIS_URL);

@@ -8,6 +8,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { chainEntry, checkLine, sha256Hex, type ChainHead, type VerifyState } from '../../shared/audit/audit-chain.js';
 import { exportAuditOnce } from '../../shared/audit/audit-export.js';
@@ -16,9 +17,11 @@ import { createSyslogSender, type SyslogSender, type SyslogSenderOptions } from 
 import type { SyslogTransport } from '../../shared/audit/syslog-target.js';
 import { verifyAuditFiles } from '../../shared/audit/verify-audit-files.js';
 import { createLogger } from '../../shared/logger.js';
+import { openRuntime } from '../../services/cli/runtime.js';
 import { connectRedis, type Redis } from '../../shared/redis.js';
 import { createCaseStore, type CaseStore } from '../../shared/store/case-store.js';
 import { auditExportDeps } from '../helpers/audit-export.js';
+import { runtimeTestConfig, TOKENS, USERS } from '../helpers/pipeline-harness.js';
 import { until } from '../helpers/processes.js';
 import { deleteKeys, newPrefix, TEST_REDIS_URL } from '../helpers/redis-keys.js';
 import { isRsyslogInstalled, startRsyslog, type Rsyslog } from '../helpers/rsyslog.js';
@@ -241,5 +244,48 @@ describe.skipIf(!isRsyslogInstalled())('the audit trail copied to syslog (real r
     // The five newest reach rsyslog once it is back.
     const got = await until('the kept five', async () => ((await receivedOwn()).length >= 5 ? receivedOwn() : null), 10_000);
     expect(got.map((m) => Number(m.sd[SD_ID]!.seq))).toEqual([8, 9, 10, 11, 12]);
+  });
+
+  it('from a running ildflow (ILDFLOW_AUDIT_SYSLOG): audited reads reach rsyslog, and an outage shows on /metrics and in the log while the API answers on', async () => {
+    let logs = '';
+    const sink = new Writable({ write: (c, _e, cb) => ((logs += String(c)), cb()) });
+    const config = runtimeTestConfig(
+      { prefix, dataDir, pacsDir: dataDir },
+      {
+        ILDFLOW_AUDIT_SYSLOG: `tls://127.0.0.1:${peer.tlsPort}`,
+        ILDFLOW_AUDIT_SYSLOG_CA_FILE: peer.caFile,
+        ILDFLOW_AUDIT_SYSLOG_FACILITY: 'local4',
+        ILDFLOW_AUDIT_SYSLOG_BACKLOG: '3',
+      },
+    );
+    const rt = await openRuntime(config, { roles: ['api'], users: USERS, logger: createLogger({ level: 'info', destination: sink }) });
+    const own = async () => (await peer.received()).map(parse5424).filter((m) => m.hostname === os.hostname() && m.appName === 'ildflow' && m.pri === 20 * 8 + 6);
+    const list = async () => (await fetch(`${rt.url}/v1/cases`, { headers: { authorization: `Bearer ${TOKENS.admin}` } })).status;
+    const metric = async (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await (await fetch(`${rt.url}/metrics`)).text())?.[1]);
+    try {
+      for (let i = 0; i < 2; i++) expect(await list()).toBe(200);
+      const first = await until('the first two entries in rsyslog', async () => ((await own()).length >= 2 ? own() : null), 15_000);
+      expect(first.map((m) => m.msgId)).toEqual(['case.list', 'case.list']);
+      expect(first[0]!.sd[SD_ID]).toMatchObject({ seq: '1', userId: 'u-admin' });
+
+      await peer.stop();
+      try {
+        for (let i = 0; i < 6; i++) expect(await list()).toBe(200); // auditing goes on
+        await until('the files to hold all 8 entries', async () => (await fileLines()).length >= 8, 15_000);
+        await until('the drops on /metrics', async () => (await metric('ildflow_audit_syslog_dropped_total')) > 0, 10_000);
+        expect(await metric('ildflow_audit_syslog_connected')).toBe(0);
+        expect(await metric('ildflow_audit_syslog_backlog')).toBe(3);
+        expect(logs).toContain('audit syslog unreachable');
+        expect(logs).toContain('audit syslog backlog full');
+      } finally {
+        await peer.start();
+      }
+      // The backlog kept the newest three; they arrive once rsyslog is back.
+      await until('the newest entries after the restart', async () => (await own()).some((m) => m.sd[SD_ID]!.seq === '8'), 20_000);
+      expect(await metric('ildflow_audit_syslog_connected')).toBe(1);
+      expect(await verifyAuditFiles(auditDir(dataDir))).toMatchObject({ ok: true, entries: 8 });
+    } finally {
+      await rt.close();
+    }
   });
 });
