@@ -228,6 +228,7 @@ function createUdpSender(opts: SyslogSenderOptions): SyslogSender {
             opts.observe?.({ backlog: pending, connected: false, droppedNow: 1 });
           } else {
             sent++;
+            if (failing || sent === 1) opts.observe?.({ backlog: pending, connected: true, droppedNow: 0 });
             failing = false;
           }
           if (!pending) idle?.();

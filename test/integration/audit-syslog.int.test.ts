@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { chainEntry, checkLine, sha256Hex, type ChainHead, type VerifyState } from '../../shared/audit/audit-chain.js';
 import { exportAuditOnce } from '../../shared/audit/audit-export.js';
 import { auditDir, auditFiles } from '../../shared/audit/audit-files.js';
-import { createSyslogSender, type SyslogSender, type SyslogSenderOptions } from '../../shared/audit/syslog-sender.js';
+import { createSyslogSender, type SyslogCopyState, type SyslogSender, type SyslogSenderOptions } from '../../shared/audit/syslog-sender.js';
 import type { SyslogTransport } from '../../shared/audit/syslog-target.js';
 import { verifyAuditFiles } from '../../shared/audit/verify-audit-files.js';
 import { createLogger } from '../../shared/logger.js';
@@ -135,7 +135,8 @@ describe.skipIf(!isRsyslogInstalled())('the audit trail copied to syslog (real r
   }
 
   it.each(['udp', 'tcp', 'tls'] as const)('over %s, every entry arrives as RFC 5424 carrying the line the files hold, in order, its chain intact', async (transport) => {
-    sender = send(transport, transport === 'tls' ? { tlsCa: await readFile(peer.caFile, 'utf8') } : {});
+    const states: SyslogCopyState[] = [];
+    sender = send(transport, { observe: (st) => void states.push(st), ...(transport === 'tls' ? { tlsCa: await readFile(peer.caFile, 'utf8') } : {}) });
     await audit(40);
     expect(await exportOnce(sender)).toBe(40);
     const lines = await fileLines();
@@ -149,6 +150,8 @@ describe.skipIf(!isRsyslogInstalled())('the audit trail copied to syslog (real r
       expect(m.sd[SD_ID]).toEqual({ seq: String(rec.seq), prev: rec.prev, hash: sha256Hex(line), action: rec.action, userId: rec.userId });
     }
     expect(chainOf(got.map((m) => m.msg.slice(1)))).toMatchObject({ entries: 40, head: { seq: 40 } });
+    expect(states.at(-1)).toMatchObject({ connected: true }); // what /metrics shows as ildflow_audit_syslog_connected
+    expect(sender.stats()).toMatchObject({ sent: 40, dropped: 0 });
   });
 
   it('keeps the structured data whole through rsyslog when an entry holds ], " and \\', async () => {
