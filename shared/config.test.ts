@@ -114,9 +114,16 @@ describe('loadConfig', () => {
     try {
       const ca = path.join(dir, 'ca.pem');
       writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
-      expect(loadConfig({ ...base, ILDFLOW_AUDIT_SYSLOG: 'tls://127.0.0.1:6514', ILDFLOW_AUDIT_SYSLOG_CA_FILE: ca }).auditSyslogCa).toContain('BEGIN CERTIFICATE');
+      expect(loadConfig({ ...base, ILDFLOW_AUDIT_SYSLOG: 'tls://127.0.0.1:6514', ILDFLOW_AUDIT_SYSLOG_CA_FILE: ca }).auditSyslogTls.ca).toContain('BEGIN CERTIFICATE');
       writeFileSync(ca, 'not a certificate');
       expect(() => loadConfig({ ...base, ILDFLOW_AUDIT_SYSLOG: 'tls://127.0.0.1:6514', ILDFLOW_AUDIT_SYSLOG_CA_FILE: ca })).toThrow(/holds no PEM certificate/);
+      const key = path.join(dir, 'key.pem');
+      writeFileSync(key, '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n');
+      writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+      const tls = { ILDFLOW_AUDIT_SYSLOG: 'tls://127.0.0.1:6514', ILDFLOW_AUDIT_SYSLOG_CERT_FILE: ca, ILDFLOW_AUDIT_SYSLOG_KEY_FILE: key };
+      expect(loadConfig({ ...base, ...tls }).auditSyslogTls).toMatchObject({ cert: expect.stringContaining('CERTIFICATE'), key: expect.stringContaining('PRIVATE KEY') });
+      expect(() => loadConfig({ ...base, ...tls, ILDFLOW_AUDIT_SYSLOG_KEY_FILE: undefined })).toThrow(/set both or neither/);
+      expect(() => loadConfig({ ...base, ...tls, ILDFLOW_AUDIT_SYSLOG_KEY_FILE: ca })).toThrow(/ILDFLOW_AUDIT_SYSLOG_KEY_FILE: .* holds no PEM private key/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -76,6 +76,12 @@ const Env = z
       .default('authpriv'),
     /** PEM CA certificate(s) a tls:// peer's certificate must chain to (RFC 5425 §5); default: Node's CAs. */
     ILDFLOW_AUDIT_SYSLOG_CA_FILE: z.string().min(1).optional(),
+    /**
+     * The client certificate and key (PEM) ildflow presents to a tls:// peer that authenticates its
+     * senders (RFC 5425 §4.2: both ends support certificate-based authentication). Both or neither.
+     */
+    ILDFLOW_AUDIT_SYSLOG_CERT_FILE: z.string().min(1).optional(),
+    ILDFLOW_AUDIT_SYSLOG_KEY_FILE: z.string().min(1).optional(),
     /** Entries kept in memory while the syslog peer is away; past it the oldest are dropped from the copy. */
     ILDFLOW_AUDIT_SYSLOG_BACKLOG: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
     /**
@@ -230,8 +236,8 @@ export type Config = Readonly<
   Omit<z.infer<typeof Env>, 'ILDFLOW_DATA_DIR'> & {
     ILDFLOW_DATA_DIR: string;
     pacsRequired: boolean;
-    /** The text of ILDFLOW_AUDIT_SYSLOG_CA_FILE, read with the rest of the configuration. */
-    auditSyslogCa?: string;
+    /** The texts of ILDFLOW_AUDIT_SYSLOG_CA_FILE, _CERT_FILE and _KEY_FILE, read with the rest of the configuration. */
+    auditSyslogTls: Readonly<{ ca?: string; cert?: string; key?: string }>;
     /** The payer advisory table: ILDFLOW_PAYER_ADVISORIES_FILE when set, else docs/design.md's defaults. */
     payerAdvisories: PayerAdvisoryTable;
   }
@@ -251,12 +257,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
   if (vars.ILDFLOW_OIDC_CLIENT_ID && !vars.ILDFLOW_OIDC_ISSUER) problems.push('ILDFLOW_OIDC_ISSUER: required when ILDFLOW_OIDC_CLIENT_ID is set');
   if (vars.ILDFLOW_BILLING_WEBHOOK_URL && !vars.ILDFLOW_BILLING_WEBHOOK_SECRET)
     problems.push('ILDFLOW_BILLING_WEBHOOK_SECRET: required when ILDFLOW_BILLING_WEBHOOK_URL is set');
-  if (vars.ILDFLOW_AUDIT_SYSLOG_CA_FILE && !vars.ILDFLOW_AUDIT_SYSLOG?.startsWith('tls://'))
-    problems.push('ILDFLOW_AUDIT_SYSLOG_CA_FILE: only for a tls:// ILDFLOW_AUDIT_SYSLOG');
-  const auditSyslogCa = vars.ILDFLOW_AUDIT_SYSLOG_CA_FILE ? readText(vars.ILDFLOW_AUDIT_SYSLOG_CA_FILE) : undefined;
-  if (auditSyslogCa && !auditSyslogCa.ok) problems.push(`ILDFLOW_AUDIT_SYSLOG_CA_FILE: ${auditSyslogCa.problem}`);
-  else if (auditSyslogCa && !auditSyslogCa.text.includes('-----BEGIN CERTIFICATE-----'))
-    problems.push(`ILDFLOW_AUDIT_SYSLOG_CA_FILE: ${vars.ILDFLOW_AUDIT_SYSLOG_CA_FILE} holds no PEM certificate`);
+  const auditSyslogTls = readSyslogTls(vars, problems);
   let payerAdvisories = DEFAULT_PAYER_ADVISORIES;
   if (vars.ILDFLOW_PAYER_ADVISORIES_FILE) {
     const table = readAdvisoryTable(vars.ILDFLOW_PAYER_ADVISORIES_FILE);
@@ -269,7 +270,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     ILDFLOW_DATA_DIR: path.resolve(r.data.ILDFLOW_DATA_DIR),
     pacsRequired,
     payerAdvisories,
-    ...(auditSyslogCa?.ok ? { auditSyslogCa: auditSyslogCa.text } : {}),
+    auditSyslogTls,
   });
 }
 
@@ -286,6 +287,27 @@ export function loadStorageConfig(env: NodeJS.ProcessEnv = process.env): Storage
 function readAdvisoryTable(file: string): { ok: true; table: PayerAdvisoryTable } | { ok: false; problems: string[] } {
   const r = readText(file);
   return r.ok ? parsePayerAdvisoryTable(r.text) : { ok: false, problems: [r.problem] };
+}
+
+/**
+ * The PEM files of a tls:// ILDFLOW_AUDIT_SYSLOG: the CA to trust, and the client certificate and key to
+ * present. Each problem is added to `problems`.
+ */
+function readSyslogTls(vars: Record<string, string>, problems: string[]): { ca?: string; cert?: string; key?: string } {
+  const files = { ca: 'ILDFLOW_AUDIT_SYSLOG_CA_FILE', cert: 'ILDFLOW_AUDIT_SYSLOG_CERT_FILE', key: 'ILDFLOW_AUDIT_SYSLOG_KEY_FILE' } as const;
+  const pem = { ca: 'CERTIFICATE', cert: 'CERTIFICATE', key: 'PRIVATE KEY' } as const;
+  const out: { ca?: string; cert?: string; key?: string } = {};
+  if (Boolean(vars[files.cert]) !== Boolean(vars[files.key])) problems.push(`${files.cert}, ${files.key}: set both or neither`);
+  for (const [part, name] of Object.entries(files) as [keyof typeof files, string][]) {
+    const file = vars[name];
+    if (!file) continue;
+    if (!vars.ILDFLOW_AUDIT_SYSLOG?.startsWith('tls://')) problems.push(`${name}: only for a tls:// ILDFLOW_AUDIT_SYSLOG`);
+    const r = readText(file);
+    if (!r.ok) problems.push(`${name}: ${r.problem}`);
+    else if (!r.text.includes(`-----BEGIN `) || !r.text.includes(`${pem[part]}-----`)) problems.push(`${name}: ${file} holds no PEM ${pem[part].toLowerCase()}`);
+    else out[part] = r.text;
+  }
+  return out;
 }
 
 /** A file named by a variable, read with the rest of the configuration so its problem is listed with them. */

@@ -81,7 +81,7 @@ export async function openRuntime(
         target: config.ILDFLOW_AUDIT_SYSLOG,
         origin: { hostname: hostname(), procId: String(process.pid), facility: config.ILDFLOW_AUDIT_SYSLOG_FACILITY },
         backlogMax: config.ILDFLOW_AUDIT_SYSLOG_BACKLOG,
-        tlsCa: config.auditSyslogCa,
+        tls: config.auditSyslogTls,
         logger,
         observe: metrics.observeAuditSyslog,
       })

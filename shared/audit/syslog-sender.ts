@@ -28,8 +28,11 @@ export type SyslogSenderOptions = Readonly<{
   origin: SyslogOrigin;
   /** Entries kept in memory while the peer is away; past it the oldest is dropped. */
   backlogMax: number;
-  /** PEM CA certificate(s) the TLS peer's certificate must chain to (default: Node's bundled CAs). */
-  tlsCa?: string;
+  /**
+   * TLS (RFC 5425): the PEM CA certificate(s) the peer's certificate must chain to (default: Node's bundled
+   * CAs), and the client certificate and key to present to a peer that authenticates its senders.
+   */
+  tls?: Readonly<{ ca?: string; cert?: string; key?: string }>;
   logger: Pick<Logger, 'info' | 'warn'>;
   observe?: (state: SyslogCopyState) => void;
   /** First reconnect delay, doubling up to `maxBackoffMs`. */
@@ -48,6 +51,9 @@ export type SyslogSender = Readonly<{
   /** Sends what is queued, waiting at most `timeoutMs` for the peer, then closes. */
   close(timeoutMs?: number): Promise<void>;
 }>;
+
+/** How long a connection must last for the reconnect backoff to start again from its first delay. */
+const STABLE_MS = 5_000;
 
 export function createSyslogSender(opts: SyslogSenderOptions): SyslogSender {
   return opts.target.transport === 'udp' ? createUdpSender(opts) : createStreamSender(opts);
@@ -128,9 +134,10 @@ function createStreamSender(opts: SyslogSenderOptions): SyslogSender {
     timer = null;
     const s =
       target.transport === 'tls'
-        ? connectTls({ host: target.host, port: target.port, ca: opts.tlsCa, minVersion: 'TLSv1.2', ...(isIP(target.host) ? {} : { servername: target.host }) })
+        ? connectTls({ host: target.host, port: target.port, ...opts.tls, minVersion: 'TLSv1.2', ...(isIP(target.host) ? {} : { servername: target.host }) })
         : connectTcp({ host: target.host, port: target.port });
     socket = s;
+    let connectedAt = 0;
     s.setTimeout(opts.connectTimeoutMs ?? 10_000, () => {
       if (!connected) s.destroy(new Error('connect timed out'));
     });
@@ -138,7 +145,7 @@ function createStreamSender(opts: SyslogSenderOptions): SyslogSender {
       s.setTimeout(0);
       s.setKeepAlive(true, 30_000);
       connected = true;
-      attempt = 0;
+      connectedAt = Date.now();
       if (outage) logger.info({ downMs: Date.now() - outage.since, dropped: outage.dropped, backlog: backlog.length + inflight.length }, 'audit syslog reachable again: sending the backlog');
       outage = null;
       pump();
@@ -169,6 +176,9 @@ function createStreamSender(opts: SyslogSenderOptions): SyslogSender {
       }
       bound();
       observe();
+      // The backoff starts again only after a connection that lasted: a peer that accepts and at once
+      // closes (a balancer with no backend, a refused client certificate) is retried ever more slowly.
+      if (connectedAt && Date.now() - connectedAt >= STABLE_MS) attempt = 0;
       if (!closing) {
         timer = setTimeout(open, Math.min(maxBackoff, first * 2 ** attempt++));
         timer.unref();

@@ -2,7 +2,7 @@
  * A real syslog peer for tests (docs/peers.md "rsyslog"): Debian's rsyslogd, unprivileged, in the
  * foreground, with its own config, pid file and work directory in a temp folder, listening on free
  * loopback ports for UDP (RFC 5426), TCP (RFC 6587) and TLS (RFC 5425, a self-signed certificate made
- * here with openssl). Every message it receives is written, RFC 5424 again
+ * here with openssl), anonymous senders on one port and only certified ones on another. Every message it receives is written, RFC 5424 again
  * (RSYSLOG_SyslogProtocol23Format), to one file the test reads. It can be stopped and started again on
  * the same ports. Every wait is bounded.
  */
@@ -36,8 +36,13 @@ export type Rsyslog = Readonly<{
   udpPort: number;
   tcpPort: number;
   tlsPort: number;
-  /** The PEM certificate the TLS input presents (self-signed, for 127.0.0.1 and localhost): the CA to trust. */
+  /** TLS that takes only senders presenting a certificate signed by `caFile`. */
+  mtlsPort: number;
+  /** The PEM certificate the TLS inputs present (self-signed, for 127.0.0.1 and localhost): the CA to trust. */
   caFile: string;
+  /** A client certificate and key signed by that CA, for `mtlsPort`. */
+  clientCertFile: string;
+  clientKeyFile: string;
   /** The RFC 5424 lines received so far (every program's; filter by APP-NAME). */
   received(): Promise<string[]>;
   /** SIGTERM, and waits for the process to go. */
@@ -50,10 +55,17 @@ export type Rsyslog = Readonly<{
 
 export async function startRsyslog(): Promise<Rsyslog> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ildflow-rsyslog-'));
-  const [udpPort, tcpPort, tlsPort] = [await freePort(), await freePort(), await freePort()];
   const caFile = path.join(dir, 'cert.pem');
   const keyFile = path.join(dir, 'key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', caFile, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+  const [udpPort, tcpPort, tlsPort, mtlsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
+  // One self-signed certificate is the CA and the server's; the client's is signed by it.
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', caFile, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1');
+  const clientCertFile = path.join(dir, 'client-cert.pem');
+  const clientKeyFile = path.join(dir, 'client-key.pem');
+  const csr = path.join(dir, 'client.csr');
+  openssl('req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', clientKeyFile, '-out', csr, '-subj', '/CN=ildflow-test-client');
+  openssl('x509', '-req', '-in', csr, '-CA', caFile, '-CAkey', keyFile, '-CAcreateserial', '-out', clientCertFile, '-days', '2');
   const out = path.join(dir, 'received.log');
   const conf = path.join(dir, 'rsyslog.conf');
   // maxMessageSize must come before the inputs; an entry listing 500 case ids is ~20 KB.
@@ -66,6 +78,8 @@ export async function startRsyslog(): Promise<Rsyslog> {
       `input(type="imudp" address="127.0.0.1" port="${udpPort}")`,
       `input(type="imtcp" address="127.0.0.1" port="${tcpPort}")`,
       `input(type="imtcp" address="127.0.0.1" port="${tlsPort}" streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon")`,
+      // Senders must present a certificate that chains to the CA (RFC 5425 §4.2).
+      `input(type="imtcp" address="127.0.0.1" port="${mtlsPort}" streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="x509/certvalid")`,
       `action(type="omfile" file="${out}" template="RSYSLOG_SyslogProtocol23Format")`,
       '',
     ].join('\n'),
@@ -81,7 +95,7 @@ export async function startRsyslog(): Promise<Rsyslog> {
     c.stderr!.on('data', (d) => (stderr += String(d)));
     child = c;
     try {
-      for (const port of [tcpPort, tlsPort]) await until(`rsyslogd on ${port}`, () => (c.exitCode === null ? canConnect(port) : Promise.reject(new Error(stderr))), 10_000);
+      for (const port of [tcpPort, tlsPort, mtlsPort]) await until(`rsyslogd on ${port}`, () => (c.exitCode === null ? canConnect(port) : Promise.reject(new Error(stderr))), 10_000);
       // UDP has no handshake: a marker datagram, sent until it shows up in the file, says the input is bound.
       const marker = `ready-${Date.now()}`;
       await until('rsyslogd on udp', async () => (await sendUdp(udpPort, `<14>1 - - probe - - - ${marker}`), (await received()).some((l) => l.includes(marker))), 10_000, 100);
@@ -96,7 +110,10 @@ export async function startRsyslog(): Promise<Rsyslog> {
     udpPort,
     tcpPort,
     tlsPort,
+    mtlsPort,
     caFile,
+    clientCertFile,
+    clientKeyFile,
     received,
     start,
     async stop() {

@@ -136,7 +136,7 @@ describe.skipIf(!isRsyslogInstalled())('the audit trail copied to syslog (real r
 
   it.each(['udp', 'tcp', 'tls'] as const)('over %s, every entry arrives as RFC 5424 carrying the line the files hold, in order, its chain intact', async (transport) => {
     const states: SyslogCopyState[] = [];
-    sender = send(transport, { observe: (st) => void states.push(st), ...(transport === 'tls' ? { tlsCa: await readFile(peer.caFile, 'utf8') } : {}) });
+    sender = send(transport, { observe: (st) => void states.push(st), ...(transport === 'tls' ? { tls: { ca: await readFile(peer.caFile, 'utf8') } } : {}) });
     await audit(40);
     expect(await exportOnce(sender)).toBe(40);
     const lines = await fileLines();
@@ -152,6 +152,25 @@ describe.skipIf(!isRsyslogInstalled())('the audit trail copied to syslog (real r
     expect(chainOf(got.map((m) => m.msg.slice(1)))).toMatchObject({ entries: 40, head: { seq: 40 } });
     expect(states.at(-1)).toMatchObject({ connected: true }); // what /metrics shows as ildflow_audit_syslog_connected
     expect(sender.stats()).toMatchObject({ sent: 40, dropped: 0 });
+  });
+
+  it('presents its client certificate to a TLS peer that requires one (RFC 5425 §4.2), and gets nothing through without it', async () => {
+    const ca = await readFile(peer.caFile, 'utf8');
+    const target = { transport: 'tls', host: '127.0.0.1', port: peer.mtlsPort } as const;
+    const refused = send('tls', { target, tls: { ca }, firstBackoffMs: 5_000 });
+    sender = send('tls', { target, tls: { ca, cert: await readFile(peer.clientCertFile, 'utf8'), key: await readFile(peer.clientKeyFile, 'utf8') } });
+    try {
+      await audit(3);
+      const copyBoth = (lines: readonly string[]) => (refused.send(lines), sender!.send(lines));
+      expect(await exportAuditOnce(auditExportDeps(redis, store, dataDir, () => new Date(), copyBoth))).toBe(3);
+      const got = await until('3 messages from the certified sender', async () => ((await receivedOwn()).length >= 3 ? receivedOwn() : null), 10_000);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await receivedOwn()).toHaveLength(3); // not six: the uncertified sender got nothing through
+      expect(got.map((m) => m.msg.slice(1))).toEqual(await fileLines());
+      expect(refused.stats()).toMatchObject({ connected: false, sent: 0 });
+    } finally {
+      await refused.close(100);
+    }
   });
 
   it('keeps the structured data whole through rsyslog when an entry holds ], " and \\', async () => {
