@@ -311,3 +311,26 @@ describe.skipIf(!isRsyslogInstalled())('the audit trail copied to syslog (real r
     }
   });
 });
+
+describe('the audit trail copied to a syslog peer that cannot be reached', () => {
+  it.each(['udp', 'tcp', 'tls'] as const)('over %s to a name that does not resolve: nothing is thrown, the copy says so, the process goes on', async (transport) => {
+    let warned = '';
+    const logger = createLogger({ level: 'warn', destination: new Writable({ write: (c, _e, cb) => ((warned += String(c)), cb()) }) });
+    const s = createSyslogSender({ target: { transport, host: 'no-such-syslog.invalid', port: 6514 }, origin: { hostname: 'h', procId: '1', facility: 'authpriv' }, backlogMax: 2, logger });
+    try {
+      let head: ChainHead | null = null;
+      const lines = Array.from({ length: 3 }, () => {
+        const e = chainEntry({ userId: 'u-1', action: 'case.read' }, head, new Date());
+        head = e.head;
+        return e.text;
+      });
+      expect(() => s.send(lines)).not.toThrow();
+      await until('the copy to report the failure', async () => /audit syslog/.test(warned), 10_000);
+      expect(s.stats()).toMatchObject({ connected: false, sent: 0 });
+      // UDP drops each refused send; TCP and TLS keep the newest two of three and drop the oldest.
+      expect(s.stats().dropped).toBe(transport === 'udp' ? 3 : 1);
+    } finally {
+      await s.close(100);
+    }
+  });
+});
