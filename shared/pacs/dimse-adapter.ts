@@ -23,6 +23,7 @@ import { Writable } from 'node:stream';
 import dicomParser from 'dicom-parser';
 import dcmjs from 'dcmjs';
 import type * as Dimse from 'dcmjs-dimse';
+import { USABLE_TRANSFER_SYNTAXES } from '../dicom/transfer-syntax.js';
 import { PacsUnavailable } from '../errors.js';
 import { instanceTooLarge } from './instance-cap.js';
 import { PacsRefused } from './pacs-errors.js';
@@ -41,16 +42,8 @@ export type Peer = Readonly<{ host: string; port: number; calledAet: string; cal
 
 type Elements = Record<string, unknown>;
 
-/** Transfer syntaxes we accept for incoming C-STORE, preferred first: uncompressed, then what transcode.ts decodes. */
-const ACCEPTED_TS = [
-  '1.2.840.10008.1.2.1',
-  '1.2.840.10008.1.2',
-  '1.2.840.10008.1.2.4.70',
-  '1.2.840.10008.1.2.4.80',
-  '1.2.840.10008.1.2.4.90',
-  '1.2.840.10008.1.2.4.91',
-  '1.2.840.10008.1.2.5',
-];
+/** Transfer syntaxes we accept for incoming C-STORE, preferred first: uncompressed, then what decode-instance.ts decodes. */
+const ACCEPTED_TS = USABLE_TRANSFER_SYNTAXES;
 
 /** PS3.4 Annex B.2.3: "Error: Cannot understand" — used to refuse an instance nobody asked for. */
 const STATUS_CANNOT_UNDERSTAND = 0xc000;

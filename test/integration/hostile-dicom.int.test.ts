@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { InvalidDicom } from '../../shared/errors.js';
 import { readInstanceHeader, readSliceHu, scanSeriesDir } from '../../shared/dicom/read-instance.js';
 import { assembleVolume } from '../../shared/volume/assemble-volume.js';
-import { decodeToExplicitLittle } from '../../shared/pacs/transcode.js';
+import { decodeToExplicitLittle } from '../../shared/dicom/decode-instance.js';
 import { generatePhantom } from '../../shared/phantom/generate-phantom.js';
 import { analyzeCommand } from '../../services/cli/analyze.js';
 import { checkSeriesForEngine } from '../../shared/engines/check-series.js';
