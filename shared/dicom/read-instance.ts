@@ -10,9 +10,7 @@ import { endianness } from 'node:os';
 import { basename, join } from 'node:path';
 import dicomParser from 'dicom-parser';
 import { InvalidDicom } from '../errors.js';
-import { describeTransferSyntax, isDecodable, isNative, TS } from './transfer-syntax.js';
-
-export { TS };
+import { describeTransferSyntax, isDecodable, isNative } from './transfer-syntax.js';
 
 export type Vec3 = readonly [number, number, number];
 

@@ -73,12 +73,11 @@ export function isDecodable(uid: string): boolean {
   return SYNTAXES[uid]?.decoder === 'codecs';
 }
 
+/** The encapsulated syntaxes decode-instance.ts decodes. */
+export const DECODABLE_TRANSFER_SYNTAXES: readonly string[] = Object.keys(SYNTAXES).filter((uid) => SYNTAXES[uid]!.decoder === 'codecs');
+
 /** Every syntax whose pixels ildflow can use, native first: what a C-STORE receiver accepts (PS3.4 B.2). */
-export const USABLE_TRANSFER_SYNTAXES: readonly string[] = [
-  TS.explicitLittle,
-  TS.implicitLittle,
-  ...Object.keys(SYNTAXES).filter((uid) => SYNTAXES[uid]!.decoder === 'codecs'),
-];
+export const USABLE_TRANSFER_SYNTAXES: readonly string[] = [TS.explicitLittle, TS.implicitLittle, ...DECODABLE_TRANSFER_SYNTAXES];
 
 /** The names of the decodable syntaxes, for a refusal that says what would have worked. */
 export function decodableNames(): string[] {
