@@ -1,8 +1,13 @@
 /**
  * `ildflow analyze DIR [--json] [--threads N] [--profile]`: runs the reference engine on a folder of one
  * series, no Redis. Threads: --threads, else ILDFLOW_ENGINE_THREADS, else every core. --profile prints
- * each stage's wall time on stderr as it ends.
+ * each stage's wall time on stderr as it ends. Compressed files are decoded into a private temporary copy
+ * (shared/dicom/decode-instance.ts, the decoder the sources use); DIR is only read.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodedSeries } from '../../shared/dicom/decode-instance.js';
 import { checkSeriesForEngine } from '../../shared/engines/check-series.js';
 import { REFERENCE_DESCRIPTOR, analyzeSeriesDir } from '../../shared/engines/reference/index.js';
 import { options } from './main.js';
@@ -12,14 +17,26 @@ export async function analyzeCommand(args: string[]): Promise<number> {
   const dir = positionals[0];
   if (!dir) throw new Error('usage: ildflow analyze DIR [--json] [--threads N] [--profile]');
   const threads = engineThreadsOption(values.threads ?? process.env.ILDFLOW_ENGINE_THREADS);
+  const work = await mkdtemp(join(tmpdir(), 'ildflow-analyze-'));
+  try {
+    return await analyzeDir(dir, work, { json: values.json, threads, profile: values.profile });
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function analyzeDir(original: string, work: string, values: Readonly<{ json: boolean; threads: number; profile: boolean }>): Promise<number> {
+  const { dir, refused } = await decodedSeries(original, work);
   const check = await checkSeriesForEngine(dir, REFERENCE_DESCRIPTOR.requirements);
+  // A file the decoder refused is a reason, as the reader's refusals are (check-series.ts).
+  check.reasons.unshift(...refused.map((r) => `unusable image: ${r.file}: ${r.reason}`));
   if (check.reasons.length) {
     const out = { eligible: false, reasons: check.reasons };
     console.log(values.json ? JSON.stringify(out, null, 2) : `not eligible:\n  - ${check.reasons.join('\n  - ')}`);
     return 3;
   }
   if (!values.json) process.stderr.write(`analysing ${check.summary?.sliceCount} slices…\n`);
-  const result = await analyzeSeriesDir(dir, {}, { threads, ...(values.profile ? { onStage: stageTimer() } : {}) });
+  const result = await analyzeSeriesDir(dir, {}, { threads: values.threads, ...(values.profile ? { onStage: stageTimer() } : {}) });
   if (values.json) console.log(JSON.stringify(result, null, 2));
   else {
     const q = result.quantities;

@@ -120,7 +120,9 @@ describe('readInstanceHeader', () => {
     const at = patched.indexOf('1.2.840.10008.1.2.1\0', 132, 'latin1');
     expect(at).toBeGreaterThan(0);
     patched.write('1.2.840.10008.1.2.5\0', at, 'latin1');
-    expect(invalidMessage(() => readInstanceHeader(patched))).toMatch(/RLE Lossless \(1\.2\.840\.10008\.1\.2\.5\) is not supported yet/);
+    expect(invalidMessage(() => readInstanceHeader(patched))).toMatch(/RLE Lossless \(1\.2\.840\.10008\.1\.2\.5\) is compressed: its pixels are decoded on arrival/);
+    // Accepting encapsulated syntaxes does not accept native pixel data that claims to be one (PS3.5 §A.4).
+    expect(invalidMessage(() => readInstanceHeader(patched, { encapsulated: true }))).toMatch(/RLE Lossless pixel data is not encapsulated/);
   });
 
   it('refuses a non-image object such as a structured report', () => {

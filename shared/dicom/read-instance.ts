@@ -10,6 +10,7 @@ import { endianness } from 'node:os';
 import { basename, join } from 'node:path';
 import dicomParser from 'dicom-parser';
 import { InvalidDicom } from '../errors.js';
+import { describeTransferSyntax, isDecodable, isNative } from './transfer-syntax.js';
 
 export type Vec3 = readonly [number, number, number];
 
@@ -56,31 +57,22 @@ export type InstanceHeader = Readonly<{
   pixelDataLength: number;
 }>;
 
-export const TS = {
-  implicitLittle: '1.2.840.10008.1.2',
-  explicitLittle: '1.2.840.10008.1.2.1',
-  deflatedExplicitLittle: '1.2.840.10008.1.2.1.99',
-  explicitBig: '1.2.840.10008.1.2.2',
-} as const;
-
-/** Uncompressed little-endian syntaxes whose pixel bytes can be read in place. */
-const SUPPORTED_TS: ReadonlySet<string> = new Set([TS.implicitLittle, TS.explicitLittle]);
-
-/** Names for refusals, so the message says what the file is rather than only a UID (PS3.6 Annex A). */
-function describeTransferSyntax(uid: string): string {
-  if (uid === TS.deflatedExplicitLittle) return 'Deflated Explicit VR Little Endian';
-  if (uid === TS.explicitBig) return 'Explicit VR Big Endian (retired)';
-  if (uid === '1.2.840.10008.1.2.5') return 'RLE Lossless';
-  if (/^1\.2\.840\.10008\.1\.2\.4\.(80|81)$/.test(uid)) return 'JPEG-LS';
-  if (/^1\.2\.840\.10008\.1\.2\.4\.(90|91|92|93|201|202|203)$/.test(uid)) return 'JPEG 2000 / HTJ2K';
-  if (/^1\.2\.840\.10008\.1\.2\.4\.(5\d|6\d|70)$/.test(uid)) return 'JPEG';
-  if (/^1\.2\.840\.10008\.1\.2\.4\.(10\d)$/.test(uid)) return 'MPEG';
-  return 'unrecognised';
-}
-
 /** Upper bounds that no chest CT slice exceeds; larger claims are treated as hostile or corrupt. */
 const MAX_DIMENSION = 4096;
 const MAX_FRAMES = 4096;
+/**
+ * What an encapsulated image may declare before anything decodes it (docs/design.md §6: sizes are checked
+ * before anything is allocated). Its bytes say nothing about its decoded size — 10 kB of JPEG-LS can claim
+ * 16 frames of 4096² — so the header's claim is the bound: one frame (a CT slice, PS3.3 A.3), rows and
+ * columns within 1…4096, at most 32 MiB decoded (rows × columns × frames × samples × bits allocated / 8).
+ */
+export const DECODE_LIMITS = {
+  frames: 1,
+  /** 4096 × 4096 16-bit pixels; each side is also held to 1…MAX_DIMENSION, as for native images. */
+  decodedBytes: 32 * 1024 * 1024,
+  /** The file itself: the compressed frame with its header (a 512² CT slice is 0.1–0.3 MB compressed). */
+  fileBytes: 64 * 1024 * 1024,
+} as const;
 /** Part 10 header bytes read before the pixel data on a first attempt: a CT slice's header is a few kB. */
 const HEADER_PROBE_BYTES = 64 * 1024;
 /**
@@ -105,19 +97,26 @@ function isImageSopClass(uid: string): boolean {
 type DataSet = ReturnType<typeof dicomParser.parseDicom>;
 
 /**
+ * `encapsulated: true` also accepts the encapsulated syntaxes decode-instance.ts decodes, checked against
+ * DECODE_LIMITS from the header alone; such a header's pixels cannot be read in place (readSliceHu refuses
+ * them): decode the file first. Without it, every header returned has pixels readSliceHu can read.
+ */
+export type ReadOptions = Readonly<{ encapsulated?: boolean }>;
+
+/**
  * Parses the header of one Part 10 instance.
  * @param source - the whole file's bytes, or a path (then only the header bytes are read).
  * @throws InvalidDicom when the object is not a usable, uncompressed, single-sample image.
  */
-export function readInstanceHeader(source: Uint8Array | string): InstanceHeader {
-  if (typeof source !== 'string') return parseHeader(source, source.byteLength);
+export function readInstanceHeader(source: Uint8Array | string, opts: ReadOptions = {}): InstanceHeader {
+  if (typeof source !== 'string') return parseHeader(source, source.byteLength, opts);
   const fd = openSync(source, 'r');
   try {
     const size = fstatSync(fd).size;
     for (let length = Math.min(size, HEADER_PROBE_BYTES); ; length = Math.min(size, MAX_HEADER_BYTES, length * HEADER_GROWTH)) {
       const probe = readBytes(fd, 0, length);
       try {
-        return parseHeader(probe, size);
+        return parseHeader(probe, size, opts);
       } catch (err) {
         if (probe.byteLength >= size) throw err; // the whole file was read: the fault is the file's
         // The header is longer than the probe (or the probe cut an element): read more, up to the cap.
@@ -141,7 +140,7 @@ function readBytes(fd: number, position: number, length: number): Uint8Array {
   return done === length ? out : out.subarray(0, done);
 }
 
-function parseHeader(bytes: Uint8Array, fileSize: number): InstanceHeader {
+function parseHeader(bytes: Uint8Array, fileSize: number, opts: ReadOptions): InstanceHeader {
   if (fileSize < 132) throw new InvalidDicom(`file is ${fileSize} bytes: too short to be a DICOM Part 10 file`, { kind: 'damaged' });
   if (String.fromCharCode(bytes[128]!, bytes[129]!, bytes[130]!, bytes[131]!) !== 'DICM') {
     throw new InvalidDicom('not a DICOM Part 10 file: no "DICM" prefix at byte 128 (PS3.10 §7.1)', { kind: 'damaged' });
@@ -149,17 +148,52 @@ function parseHeader(bytes: Uint8Array, fileSize: number): InstanceHeader {
   const meta = parseOrExplain(() => dicomParser.readPart10Header(bytes as never), 'file meta information');
   const transferSyntaxUid = meta.string('x00020010')?.trim() ?? '';
   if (!transferSyntaxUid) throw new InvalidDicom('file meta information has no Transfer Syntax UID (0002,0010)');
-  if (!SUPPORTED_TS.has(transferSyntaxUid)) {
+  const encapsulated = isDecodable(transferSyntaxUid);
+  if (!isNative(transferSyntaxUid) && !(encapsulated && opts.encapsulated)) {
     throw new InvalidDicom(
-      `transfer syntax ${describeTransferSyntax(transferSyntaxUid)} (${transferSyntaxUid}) is not supported yet: ` +
-        'ask the PACS for Explicit or Implicit VR Little Endian',
+      encapsulated
+        ? `transfer syntax ${describeTransferSyntax(transferSyntaxUid)} (${transferSyntaxUid}) is compressed: its pixels are decoded on arrival, not read in place`
+        : `transfer syntax ${describeTransferSyntax(transferSyntaxUid)} (${transferSyntaxUid}) is not supported: ask the PACS for Explicit or Implicit VR Little Endian`,
     );
   }
   const ds = parseOrExplain(
     () => dicomParser.parseDicom(bytes as never, { untilTag: PIXEL_DATA_TAG }),
     'data set',
   );
+  if (encapsulated) checkDeclaredSize(ds, transferSyntaxUid);
   return headerFrom(ds, transferSyntaxUid, fileSize);
+}
+
+/**
+ * The header's claim about an encapsulated image, checked before any codec runs: a decoder allocates what
+ * the header declares, whatever the compressed bytes hold (DECODE_LIMITS). Reads the values raw, before
+ * headerFrom's checks, so the reason for a decompression bomb is its size, whatever else it gets wrong.
+ */
+function checkDeclaredSize(ds: DataSet, transferSyntaxUid: string): void {
+  const name = describeTransferSyntax(transferSyntaxUid);
+  const u16 = (tag: string, fallback: number): number => (ds.elements[tag]?.length === 2 ? ds.uint16(tag)! : fallback);
+  const rows = u16('x00280010', 0);
+  const columns = u16('x00280011', 0);
+  const frames = Number(ds.string('x00280008')?.trim() || '1');
+  const samples = u16('x00280002', 1);
+  const bits = u16('x00280100', 16);
+  const refuse = (what: string): never => {
+    throw new InvalidDicom(`${name} pixel data ${what}: refused from the header, before decoding`);
+  };
+  if (rows < 1 || columns < 1 || rows > MAX_DIMENSION || columns > MAX_DIMENSION)
+    throw new InvalidDicom(`image size ${rows}×${columns} is outside 1…${MAX_DIMENSION}; the ${name} pixel data was not decoded`);
+  if (!Number.isInteger(frames) || frames !== DECODE_LIMITS.frames)
+    refuse(`holds ${ds.string('x00280008')?.trim()} frames, and a CT slice is ${DECODE_LIMITS.frames} frame (NumberOfFrames (0028,0008))`);
+  const decoded = rows * columns * frames * samples * Math.ceil(bits / 8);
+  if (decoded > DECODE_LIMITS.decodedBytes)
+    refuse(`would decode to ${mib(decoded)} (${rows}×${columns} × ${frames} frame(s) × ${samples} sample(s) × ${bits} bits), over the ${mib(DECODE_LIMITS.decodedBytes)} cap`);
+  const pixel = ds.elements[PIXEL_DATA_TAG];
+  // PS3.5 §A.4: encapsulated pixel data has an undefined length and is a sequence of fragments.
+  if (pixel && !pixel.hadUndefinedLength) refuse('is not encapsulated (PS3.5 §A.4: it must have an undefined length)');
+}
+
+function mib(bytes: number): string {
+  return `${Math.round((bytes / 2 ** 20) * 10) / 10} MiB`;
 }
 
 function parseOrExplain(parse: () => DataSet, what: string): DataSet {
@@ -241,17 +275,8 @@ function headerFrom(ds: DataSet, transferSyntaxUid: string, fileSize: number): I
   if (!Number.isInteger(numberOfFrames) || numberOfFrames < 1 || numberOfFrames > MAX_FRAMES) {
     throw new InvalidDicom(`number of frames ${numberOfFrames} is not within 1…${MAX_FRAMES}`);
   }
-  if (pixel.hadUndefinedLength || (pixel as { encapsulatedPixelData?: boolean }).encapsulatedPixelData) {
-    throw new InvalidDicom('pixel data is encapsulated (compressed) although the transfer syntax is uncompressed');
-  }
-  const expected = rows * columns * (bitsAllocated / 8) * numberOfFrames;
-  // Odd lengths are padded to even (PS3.5 §7.1.1), so allow one byte of slack.
-  if (pixel.length < expected || pixel.length > expected + 1) {
-    throw new InvalidDicom(`pixel data holds ${pixel.length} bytes but ${rows}×${columns}×${bitsAllocated / 8}×${numberOfFrames} needs ${expected}`);
-  }
-  if (pixel.dataOffset + expected > fileSize) {
-    throw new InvalidDicom(`file is truncated: pixel data needs ${expected} bytes but only ${Math.max(0, fileSize - pixel.dataOffset)} remain`, { kind: 'damaged' });
-  }
+  // Encapsulated pixels are sized by their header (checkDeclaredSize) and then by the codec; native ones by their length.
+  if (!isDecodable(transferSyntaxUid)) checkNativePixelLength(pixel, [rows, columns, bitsAllocated / 8, numberOfFrames], fileSize);
 
   const rescaleSlope = num('x00281053') ?? 1;
   const rescaleIntercept = num('x00281052') ?? 0;
@@ -301,6 +326,21 @@ function headerFrom(ds: DataSet, transferSyntaxUid: string, fileSize: number): I
     pixelDataOffset: pixel.dataOffset,
     pixelDataLength: pixel.length,
   };
+}
+
+/** Native pixel data must hold exactly rows × columns × bytes per pixel × frames bytes, all inside the file. */
+function checkNativePixelLength(pixel: DataSet['elements'][string], dims: readonly number[], fileSize: number): void {
+  const expected = dims.reduce((a, b) => a * b, 1);
+  if (pixel.hadUndefinedLength || (pixel as { encapsulatedPixelData?: boolean }).encapsulatedPixelData) {
+    throw new InvalidDicom('pixel data is encapsulated (compressed) although the transfer syntax is uncompressed');
+  }
+  // Odd lengths are padded to even (PS3.5 §7.1.1), so allow one byte of slack.
+  if (pixel.length < expected || pixel.length > expected + 1) {
+    throw new InvalidDicom(`pixel data holds ${pixel.length} bytes but ${dims.join('×')} needs ${expected}`);
+  }
+  if (pixel.dataOffset + expected > fileSize) {
+    throw new InvalidDicom(`file is truncated: pixel data needs ${expected} bytes but only ${Math.max(0, fileSize - pixel.dataOffset)} remain`, { kind: 'damaged' });
+  }
 }
 
 function fmtTag(tag: string): string {
@@ -366,6 +406,8 @@ export function readSliceHu(
   targetOffset: number,
   scratch?: Uint8Array,
 ): void {
+  if (!isNative(header.transferSyntaxUid))
+    throw new InvalidDicom(`pixel data is ${describeTransferSyntax(header.transferSyntaxUid)}-compressed: it must be decoded (decode-instance.ts) before it is read`);
   const frameBytes = header.rows * header.columns * 2;
   if (typeof source !== 'string') {
     if (header.pixelDataOffset + frameBytes > source.byteLength) throw new InvalidDicom('file is truncated inside the pixel data', { kind: 'damaged' });

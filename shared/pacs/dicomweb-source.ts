@@ -14,6 +14,7 @@ import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { basename, join } from 'node:path';
 import { personName } from '../dicom/person-name.js';
+import { TS } from '../dicom/transfer-syntax.js';
 import { DicomUid } from '../domain/case.js';
 import { PacsUnavailable } from '../errors.js';
 import { boundaryOf, MultipartSplitter, MultipartTruncated } from './multipart.js';
@@ -22,7 +23,6 @@ import { PacsRefused } from './pacs-errors.js';
 import { DEFAULT_MATCH_LIMITS, exactValue, withinBound, type MatchLimits } from './query-bounds.js';
 import { DEFAULT_RETRY, sleep, type RetryPolicy } from './retry-policy.js';
 import type { ImageSource, RetrievedSeries, SeriesSummary, StudySummary } from './source.js';
-import { EXPLICIT_VR_LE } from './transcode.js';
 import { verifySpool } from './verify-spool.js';
 
 export type DicomWebOptions = Readonly<{
@@ -243,7 +243,7 @@ export function createDicomWebSource(baseUrl: string, opts: DicomWebOptions = {}
       // what it stores, which verifySpool decodes.
       const res = await request(
         `/studies/${studyInstanceUid}/series/${seriesInstanceUid}`,
-        { method: 'GET', headers: { accept: `${DICOM_MULTIPART}; transfer-syntax=${EXPLICIT_VR_LE}` }, what },
+        { method: 'GET', headers: { accept: `${DICOM_MULTIPART}; transfer-syntax=${TS.explicitLittle}` }, what },
         signal,
       );
       if (!res.body) throw new PacsUnavailable(`${what}: empty answer`);

@@ -23,6 +23,7 @@ import { Writable } from 'node:stream';
 import dicomParser from 'dicom-parser';
 import dcmjs from 'dcmjs';
 import type * as Dimse from 'dcmjs-dimse';
+import { DECODABLE_TRANSFER_SYNTAXES, USABLE_TRANSFER_SYNTAXES } from '../dicom/transfer-syntax.js';
 import { PacsUnavailable } from '../errors.js';
 import { instanceTooLarge } from './instance-cap.js';
 import { PacsRefused } from './pacs-errors.js';
@@ -41,16 +42,11 @@ export type Peer = Readonly<{ host: string; port: number; calledAet: string; cal
 
 type Elements = Record<string, unknown>;
 
-/** Transfer syntaxes we accept for incoming C-STORE, preferred first: uncompressed, then what transcode.ts decodes. */
-const ACCEPTED_TS = [
-  '1.2.840.10008.1.2.1',
-  '1.2.840.10008.1.2',
-  '1.2.840.10008.1.2.4.70',
-  '1.2.840.10008.1.2.4.80',
-  '1.2.840.10008.1.2.4.90',
-  '1.2.840.10008.1.2.4.91',
-  '1.2.840.10008.1.2.5',
-];
+/** CT Image Storage (PS3.4 B.5): the one storage class ildflow analyses. */
+const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
+
+/** Transfer syntaxes we accept for incoming C-STORE, preferred first: uncompressed, then what decode-instance.ts decodes. */
+const ACCEPTED_TS = USABLE_TRANSFER_SYNTAXES;
 
 /** PS3.4 Annex B.2.3: "Error: Cannot understand" — used to refuse an instance nobody asked for. */
 const STATUS_CANNOT_UNDERSTAND = 0xc000;
@@ -213,6 +209,14 @@ export async function getSeries(peer: Peer, expected: Expected, signal: AbortSig
     });
   });
   client.addRequest(req);
+  // The library proposes every storage class in the two uncompressed syntaxes only, so a PACS had to decode
+  // whatever it stores before sending it — a 16-frame 4096² JPEG-LS bomb cost 30 s in Orthanc and 560 MiB here
+  // before the per-instance cap refused it. One context per decodable syntax for CT Image Storage lets the PACS
+  // send what it stores, which the spool check refuses from its header (decode-instance.ts). Quirk: dcmjs-dimse
+  // 0.3 sends no SCP/SCU role selection (PS3.7 D.3.3.4) for added contexts; Orthanc uses them without it, a
+  // PACS that insists on it ignores them and transcodes as before.
+  for (const ts of DECODABLE_TRANSFER_SYNTAXES)
+    client.addAdditionalPresentationContext(new dimse.association.PresentationContext(0, CT_IMAGE_STORAGE, ts, undefined, false, true), true);
   await runAssociation(
     peer,
     client,

@@ -1,11 +1,15 @@
 /**
- * `file:///dir`: a folder of Part 10 files as an image source (the demo and offline use). The folder is
- * indexed on each query — it is small by nature; a large archive belongs in a PACS.
+ * `file:///dir`: a folder of Part 10 files as an image source (the demo, offline use, a study exported to a
+ * CD). The folder is indexed on each query — it is small by nature; a large archive belongs in a PACS.
+ * Compressed files (JPEG, JPEG-LS, JPEG 2000, RLE) are indexed from their headers and decoded in the spool,
+ * by the same decoder as the PACS sources' (shared/dicom/decode-instance.ts); the folder is never written.
  */
 import { copyFile, mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { decodeToExplicitLittle, transferSyntaxOrNull } from '../dicom/decode-instance.js';
 import { readInstanceHeader, readInstanceIdentity, type InstanceHeader, type InstanceIdentity } from '../dicom/read-instance.js';
 import { personName } from '../dicom/person-name.js';
+import { isNative } from '../dicom/transfer-syntax.js';
 import { InvalidDicom, PacsUnavailable } from '../errors.js';
 import type { ImageSource, RetrievedSeries, SeriesSummary, StudySummary } from './source.js';
 
@@ -29,7 +33,7 @@ export function createFolderSource(root: string): ImageSource {
         if (entry.isDirectory()) await walk(p, depth + 1);
         else if (entry.isFile() && !entry.name.endsWith('.json')) {
           try {
-            out.push({ path: p, header: readInstanceHeader(p) });
+            out.push({ path: p, header: readInstanceHeader(p, { encapsulated: true }) });
           } catch (err) {
             // Not an image ildflow can use (an SR, a stray file): not part of any series it would pick.
             if (!(err instanceof InvalidDicom)) throw err;
@@ -119,13 +123,13 @@ export function createFolderSource(root: string): ImageSource {
       for (const { path, header: h } of indexed) {
         if (h.studyInstanceUid !== studyInstanceUid || h.seriesInstanceUid !== seriesInstanceUid) continue;
         signal.throwIfAborted();
-        await copyFile(path, join(destDir, `${h.sopInstanceUid}.dcm`));
+        await copyDecoded(path, join(destDir, `${h.sopInstanceUid}.dcm`));
         bytes += (await stat(path)).size;
         files++;
       }
       for (const { path, identity: b } of unusable) {
         if (b.studyInstanceUid !== studyInstanceUid || b.seriesInstanceUid !== seriesInstanceUid) continue;
-        await copyFile(path, join(destDir, `unusable-${files}-${basename(path)}`));
+        await copyDecoded(path, join(destDir, `unusable-${files}-${basename(path)}`));
         bytes += (await stat(path)).size;
         files++;
       }
@@ -143,4 +147,21 @@ export function createFolderSource(root: string): ImageSource {
       return { stored: files.length };
     },
   };
+}
+
+/**
+ * Copies one file of the series into the spool, decoding it there when it is compressed. A file the decoder
+ * refuses (a 16-frame 4096² JPEG-LS, a broken RLE fragment table) fails the retrieval at once with the
+ * reason: a folder says the same on every read, so nothing here is transfer damage worth retrying.
+ */
+async function copyDecoded(from: string, to: string): Promise<void> {
+  await copyFile(from, to);
+  const ts = transferSyntaxOrNull(to);
+  if (ts === null || isNative(ts)) return; // left for the series check, which names what the reader makes of it
+  try {
+    await decodeToExplicitLittle(to);
+  } catch (err) {
+    if (!(err instanceof InvalidDicom)) throw err;
+    throw new InvalidDicom(`instance ${basename(from)} of the series is not usable: ${err.detail}`);
+  }
 }

@@ -1,7 +1,8 @@
 /**
  * What a retrieved series must satisfy before it leaves the spool, whichever protocol brought it
  * (docs/design.md §5 "Completeness"): every file a readable Part 10 CT image of the series that was asked for
- * (compressed ones decoded first, transcode.ts), no instance twice, and as many instances as the PACS
+ * (compressed ones decoded first, shared/dicom/decode-instance.ts, and refused from their header when they
+ * cannot be a CT slice), no instance twice, and as many instances as the PACS
  * counts (NumberOfSeriesRelatedInstances, PS3.4 C.3.4). A short or cut transfer is a PacsUnavailable
  * (retried with backoff, never analysed); a whole file that is unusable (undecodable pixels, absurd
  * dimensions, missing attributes) is InvalidDicom (not retried).
@@ -10,9 +11,9 @@
  */
 import { readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { decodeToExplicitLittle } from '../dicom/decode-instance.js';
 import { readInstanceHeader } from '../dicom/read-instance.js';
 import { InvalidDicom, PacsUnavailable } from '../errors.js';
-import { decodeToExplicitLittle } from './transcode.js';
 
 export type SpoolCheck = Readonly<{ files: number; bytes: number; decoded: Readonly<Record<string, number>> }>;
 

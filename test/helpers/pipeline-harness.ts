@@ -120,3 +120,12 @@ export async function waitForStatus(h: Harness, id: string, statuses: readonly s
   }
   throw new Error(`case ${id} did not reach ${statuses.join('|')}: ${JSON.stringify(last).slice(0, 2000)}`);
 }
+
+/** A routine Medicare order (ABN signed) for `patientId`, born 1950-01-01: the body of `POST /v1/cases`. */
+export function routineOrder(id: string, patientId: string, patientName: string) {
+  return {
+    order: { id, orderedAt: '2026-11-27T09:00:00Z', priority: 'routine', orderingProvider: { npi: '1245319599', name: 'Lee Park, MD' }, indications: ['J84.10'] },
+    patient: { id: patientId, name: patientName, birthDate: '1950-01-01', sex: 'F' },
+    coverage: { payer: 'medicare', memberId: '1EG4TE5MK73', abn: { signed: true, signedAt: '2026-11-27' } },
+  };
+}

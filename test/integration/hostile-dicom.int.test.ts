@@ -11,13 +11,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { InvalidDicom } from '../../shared/errors.js';
 import { readInstanceHeader, readSliceHu, scanSeriesDir } from '../../shared/dicom/read-instance.js';
 import { assembleVolume } from '../../shared/volume/assemble-volume.js';
-import { decodeToExplicitLittle } from '../../shared/pacs/transcode.js';
+import { decodeToExplicitLittle } from '../../shared/dicom/decode-instance.js';
 import { generatePhantom } from '../../shared/phantom/generate-phantom.js';
 import { analyzeCommand } from '../../services/cli/analyze.js';
 import { checkSeriesForEngine } from '../../shared/engines/check-series.js';
 import { REFERENCE_DESCRIPTOR } from '../../shared/engines/reference/descriptor.js';
 import { hostileEntries, NAMES, sliceFile, strayFiles, writeSeries, type SliceIds } from '../fixtures/hostile/corpus.js';
-import { startHarness, TOKENS, waitForStatus, type Harness } from '../helpers/pipeline-harness.js';
+import { routineOrder, startHarness, TOKENS, waitForStatus, type Harness } from '../helpers/pipeline-harness.js';
 
 const SLICES = 60; // 60 × 2.5 mm = 150 mm: meets every requirement of the reference engine
 const HOSTILE_AT = 30; // a middle slice, so a silently dropped one would leave a gap
@@ -190,11 +190,7 @@ describe('the folder source (file://) end to end', () => {
   beforeAll(async () => void (h = await startHarness()));
   afterAll(async () => h?.close());
 
-  const order = (id: string, patientId: string) => ({
-    order: { id, orderedAt: '2026-11-27T09:00:00Z', priority: 'routine', orderingProvider: { npi: '1245319599', name: 'Lee Park, MD' }, indications: ['J84.10'] },
-    patient: { id: patientId, name: 'HOSTILE^TEST', birthDate: '1950-01-01', sex: 'F' },
-    coverage: { payer: 'medicare', memberId: '1EG4TE5MK73', abn: { signed: true, signedAt: '2026-11-27' } },
-  });
+  const order = (id: string, patientId: string) => routineOrder(id, patientId, 'HOSTILE^TEST');
 
   it('ends every case with one hostile slice ineligible or failed, with the reason, and keeps serving', async () => {
     const cases = await Promise.all(

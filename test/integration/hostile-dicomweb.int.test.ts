@@ -79,10 +79,11 @@ describe.skipIf(!isOrthancInstalled())('hostile DICOM over DICOMweb (real Orthan
     beforeAll(async () => void (h = await startHarness({ ILDFLOW_PACS: orthanc.dicomWebUrl, ILDFLOW_PACS_AUTH: orthanc.auth })));
     afterAll(async () => h?.close());
 
-    it('fails a case whose series holds a 65535×65535 slice at once, saying so, and keeps serving', async () => {
+    it('makes a case whose series holds a 65535×65535 slice ineligible at once, saying so, and keeps serving', async () => {
       const s = stored.find((x) => x.e.name === 'rows-columns-65535')!;
       expect(s.orthancStatus).toBeLessThan(400); // Orthanc keeps it: the header is well-formed
       const rssBefore = process.memoryUsage().rss;
+      const posted = Date.now();
       const r = await h.call('POST', '/v1/cases', TOKENS.orderer, {
         order: { id: `ORD-HXDW-${process.pid}`, orderedAt: '2026-11-27T09:00:00Z', priority: 'routine', orderingProvider: { npi: '1245319599', name: 'Lee Park, MD' }, indications: ['J84.10'] },
         patient: { id: s.ids.patientId, name: 'HOSTILE^TEST', birthDate: '1950-01-01', sex: 'F' },
@@ -91,9 +92,10 @@ describe.skipIf(!isOrthancInstalled())('hostile DICOM over DICOMweb (real Orthan
       expect(r.status).toBe(202);
       const done = await waitForStatus(h, r.body.id, ['failed', 'ineligible', 'awaiting_review'], 30_000);
       const c = done.case ?? done;
-      expect(c.status).toBe('failed');
-      expect(c.failure.reason).toMatch(/image size 65535×65535 is outside 1…4096/);
-      expect(c.failure.attempts).toBe(1); // not retried for 155 s: retrying cannot fix it
+      // No usable prior CT (docs/design.md §4), decided on the first attempt: retrying cannot fix it (issue 13).
+      expect(c.status).toBe('ineligible');
+      expect(c.ineligibleReasons.join('; ')).toMatch(/image size 65535×65535 is outside 1…4096/);
+      expect(Date.now() - posted).toBeLessThan(5_000); // before the first retry's 5 s backoff (shared/queues.ts RETRY)
       const growthMb = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
       console.info(`65535×65535 slice over DICOMweb: RSS growth ${growthMb.toFixed(1)} MiB`);
       expect(growthMb).toBeLessThan(128);

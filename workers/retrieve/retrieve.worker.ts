@@ -4,13 +4,15 @@
  * is complete. Triggered by a new order, an admin retry, a PACS event (resume from `awaiting_study`), an
  * admin's reconcile (resume from `on_hold`) or the awaiting-study deadline. One job per case and attempt; idempotent: a case
  * already past retrieval only has its next job (re-)enqueued. PACS errors are retried with backoff
- * (shared/queues.ts RETRY), then the case fails with the reason. Below the disk watermark a retrieval
+ * (shared/queues.ts RETRY), then the case fails with the reason; a series holding an instance ildflow cannot
+ * use (InvalidDicom `unusable`: over a size cap, undecodable, a 16-frame bomb) is the same on every
+ * retry, so the case is ineligible at once with the reason. Below the disk watermark a retrieval
  * does not start, and one that reaches it is discarded: the case waits for space, re-checked by a delayed
  * job (shared/lifecycle/disk-wait.ts), without using up its attempts.
  */
 import { randomUUID } from 'node:crypto';
 import type { Case, SourceSeries } from '../../shared/domain/case.js';
-import { PacsUnavailable } from '../../shared/errors.js';
+import { InvalidDicom, PacsUnavailable } from '../../shared/errors.js';
 import { candidateStudies, selectSeries, type SeriesChoice } from '../../shared/pacs/select-series.js';
 import type { SeriesSummary, StudySummary } from '../../shared/pacs/source.js';
 import { holdIfIdentifiersDiffer, type HeldStudy } from '../../shared/lifecycle/identity-hold.js';
@@ -87,6 +89,11 @@ export async function retrieve(job: StageJob, deps: WorkerDeps, signal: AbortSig
     const short = err instanceof DiskSpaceLow ? err.state : watch.shortage();
     if (short) return waitForDiskSpace(c, short, deps);
     if (isNoSpace(err)) return waitForDiskSpace(c, await diskNow(deps), deps, 'a write ran out of space (ENOSPC); ');
+    // No usable prior CT in this series (docs/design.md §4 `ineligible`: no charge); `damaged` is a cut transfer.
+    if (err instanceof InvalidDicom && err.kind === 'unusable') {
+      await deps.store.transition(c.id, ACTOR, 'ineligible', err.detail, { ineligibleReasons: [err.detail] });
+      return;
+    }
     throw err;
   }
   await deps.pipeline.enqueueNext(c, job.traceId);
