@@ -30,7 +30,7 @@ import { derivedUid, reportUids } from '../dicom-uids.js';
 import type { StudyContext } from '../study-context.js';
 import { code, codeItem, container, dcm, image, num, sct, text, ucum, uidref, type Code, type Item } from './content-items.js';
 import { da, dtOf, tm } from './dicom-time.js';
-import { writePart10 } from './write-part10.js';
+import { writePart10 } from '../../dicom/write-part10.js';
 
 export const COMPREHENSIVE_3D_SR = '1.2.840.10008.5.1.4.1.1.88.34';
 export const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
