@@ -50,7 +50,7 @@ export async function writePreliminaryDocuments(c: Case, now: Date, deps: Deps):
   return refs;
 }
 
-/** After signature: final FHIR DiagnosticReport, verified SR, PDF and Encapsulated PDF. */
+/** After signature: final FHIR DiagnosticReport, verified SR, PDF and Encapsulated PDF; the PACS gets the SR, the SEG and the Encapsulated PDF. */
 export async function writeFinalDocuments(c: Case, now: Date, deps: Deps): Promise<{ refs: ArtifactRef[]; pacsFiles: string[] }> {
   const w = (name: string, type: string, data: Buffer | string) => deps.artifacts.writeArtifact(c.id, name, type, data);
   const { rendered, sopClasses } = await keyImagesOf(c, deps);
@@ -63,5 +63,8 @@ export async function writeFinalDocuments(c: Case, now: Date, deps: Deps): Promi
     await w(REPORT_ARTIFACTS.pdf, 'application/pdf', pdf),
     await writeDicom(c, REPORT_ARTIFACTS.pdfDicom, buildEncapsulatedPdf(c, pdf, { now, study }), deps),
   ];
-  return { refs, pacsFiles: [REPORT_ARTIFACTS.srFinal, REPORT_ARTIFACTS.pdfDicom].map((n) => deps.artifacts.artifactPath(c.id, n)) };
+  // The engine's label map (stored at analysis when it fit the series) goes to the PACS with the SR that
+  // references its segments (docs/design.md §5 "Reports").
+  const seg = c.labelMap?.status === 'stored' && c.artifacts.some((a) => a.name === REPORT_ARTIFACTS.labelMap) ? [REPORT_ARTIFACTS.labelMap] : [];
+  return { refs, pacsFiles: [REPORT_ARTIFACTS.srFinal, ...seg, REPORT_ARTIFACTS.pdfDicom].map((n) => deps.artifacts.artifactPath(c.id, n)) };
 }
