@@ -22,11 +22,13 @@ async function writeDicom(c: Case, name: string, obj: BuiltDicom, deps: Deps): P
   return { ...ref, dicom: { sopClassUid, sopInstanceUid, seriesInstanceUid, studyInstanceUid } };
 }
 
-/** Key images from the spooled series; a key image whose slice is missing is logged and left out. */
+/** Key images from the spooled series with the engine's label map; a key image whose slice is missing is logged and left out. */
 async function keyImagesOf(c: Case, deps: Deps): Promise<{ rendered: RenderedKeyImage[]; sopClasses: Map<string, string> }> {
   if (!c.result?.keyImages.length || !c.source?.seriesDir) return { rendered: [], sopClasses: new Map() };
   try {
-    const r = await renderKeyImages(c.source.seriesDir, c.result.keyImages);
+    // The overlay is the engine's own label map, when it was stored (docs/design.md §5 "Label maps").
+    const map = c.labelMap?.status === 'stored' ? { path: deps.artifacts.artifactPath(c.id, REPORT_ARTIFACTS.labelMap), segments: c.labelMap.segments } : undefined;
+    const r = await renderKeyImages(c.source.seriesDir, c.result.keyImages, map);
     if (r.missing.length) deps.logger.warn({ caseId: c.id, missing: r.missing.length }, 'key images not found in the spooled series');
     return r;
   } catch (err) {

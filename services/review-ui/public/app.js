@@ -6,7 +6,7 @@
 // physician out with the unsent decision kept as a draft for when they are back.
 import { finishSignIn, providerSettings, startSignIn } from './sign-in.js';
 
-/** Overlay classes and colours: the same as shared/reports/display-classes.ts CLASS_LEGEND (a unit test checks). */
+/** Overlay classes and colours: the coloured classes of shared/engines/label-classes.ts LABEL_CLASSES (a unit test checks). */
 export const LEGEND = [
   ['Ground glass', '#f0e442'],
   ['Reticulation', '#e69f00'],
@@ -297,8 +297,11 @@ async function renderCase(id) {
       c.images?.purgedAt ? h('p', { class: 'banner info small', id: 'images-in-pacs', role: 'note' },
         `${c.images.note} Removed on ${when(c.images.purgedAt)}; study ${c.images.studyInstanceUid || '—'}, series ${c.images.seriesInstanceUid || '—'}.`) : null,
       viewer, caption, thumbs,
-      h('div', { class: 'legend', 'aria-label': 'Overlay legend' }, LEGEND.map(([label, colour]) => h('span', { style: { '--c': colour } }, label))),
-      h('p', { class: 'small muted' }, 'Lung window W1500 / L−600. The colours show each pixel\'s class on this slice; the numbers are the engine\'s, over the whole volume.'),
+      // The overlay is the engine's label map; an engine without one shows none, and the page says why.
+      c.labelMap && c.labelMap.status !== 'stored'
+        ? h('p', { class: 'banner info small', id: 'no-overlay', role: 'note' }, `No overlay: ${c.labelMap.reason}.`)
+        : h('div', { class: 'legend', 'aria-label': 'Overlay legend' }, LEGEND.map(([label, colour]) => h('span', { style: { '--c': colour } }, label))),
+      h('p', { class: 'small muted' }, 'Lung window W1500 / L−600. The colours are the engine\'s own class of each voxel (its label map); the numbers are the engine\'s, over the whole volume.'),
     ),
   );
   const decisionPanel = h('section', { class: 'panel', id: 'decision' });
