@@ -1,28 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REFERENCE_DESCRIPTOR } from '../engines/reference/descriptor.js';
 import { writeLabelMap } from '../engines/reference/write-label-map.js';
 import { generatePhantom } from '../phantom/generate-phantom.js';
 import { assembleVolume, type Volume } from '../volume/assemble-volume.js';
 import { renderKeyImages } from './key-image-png.js';
-
-/** RGB pixels of a PNG written by png.ts (8-bit RGB, filter 0 on every row). */
-function pixels(png: Buffer): { width: number; rgb: Uint8Array } {
-  const width = png.readUInt32BE(16), height = png.readUInt32BE(20);
-  const idat: Buffer[] = [];
-  for (let at = 8; at < png.length; ) {
-    const len = png.readUInt32BE(at);
-    if (png.toString('latin1', at + 4, at + 8) === 'IDAT') idat.push(png.subarray(at + 8, at + 8 + len));
-    at += 12 + len;
-  }
-  const raw = inflateSync(Buffer.concat(idat));
-  const rgb = new Uint8Array(width * height * 3);
-  for (let y = 0; y < height; y++) rgb.set(raw.subarray(y * (width * 3 + 1) + 1, (y + 1) * (width * 3 + 1)), y * width * 3);
-  return { width, rgb };
-}
+import { isConsolidation, isGrey as grey, pngPixels } from '../../test/helpers/png-pixels.js';
 
 let root: string;
 let volume: Volume;
@@ -43,25 +28,22 @@ beforeAll(async () => {
 afterAll(async () => rm(root, { recursive: true, force: true }));
 
 const key = (z: number) => ({ sopInstanceUid: volume.sopInstanceUids[z]!, sliceIndex: z, zone: 'middle' as const, reason: 'test' });
-const grey = (rgb: Uint8Array, i: number) => rgb[i * 3] === rgb[i * 3 + 1] && rgb[i * 3 + 1] === rgb[i * 3 + 2];
 
 describe('key images', () => {
   it("colour exactly the pixels the engine's label map classes, in the class's colour (consolidation here)", async () => {
     const map = { path: join(root, 'seg.dcm'), segments: [{ number: 1, key: 'normal' }, { number: 6, key: 'consolidation' }] };
     const { rendered } = await renderKeyImages(join(root, 'ct'), [key(Z), key(1)], map);
-    const { width, rgb } = pixels(rendered[0]!.png);
-    // Consolidation is (204, 121, 167): blended into grey, red stays above blue above green.
-    const consolidation = (i: number) => rgb[i * 3]! > rgb[i * 3 + 2]! && rgb[i * 3 + 2]! > rgb[i * 3 + 1]!;
-    const wrong = Array.from({ length: width * width }, (_, i) => i).filter((i) => (inBlock(i, width) ? !consolidation(i) : !grey(rgb, i)));
+    const { width, rgb } = pngPixels(rendered[0]!.png);
+    const wrong = Array.from({ length: width * width }, (_, i) => i).filter((i) => (inBlock(i, width) ? !isConsolidation(rgb, i) : !grey(rgb, i)));
     expect(wrong).toEqual([]);
     // Normal lung is not coloured.
-    const normal = pixels(rendered[1]!.png);
+    const normal = pngPixels(rendered[1]!.png);
     expect(Array.from({ length: 1600 }, (_, i) => grey(normal.rgb, i)).every(Boolean)).toBe(true);
   });
 
   it('draws no overlay without a label map', async () => {
     const { rendered } = await renderKeyImages(join(root, 'ct'), [key(Z)]);
-    const { rgb } = pixels(rendered[0]!.png);
+    const { rgb } = pngPixels(rendered[0]!.png);
     expect(Array.from({ length: 1600 }, (_, i) => grey(rgb, i)).every(Boolean)).toBe(true);
   });
 });
