@@ -30,6 +30,10 @@ export type LabelClass = Readonly<{
   /** The SEG's Segment Number and the class map's value (class index + 1). */
   segmentNumber: number;
   label: string;
+  /** The class's extent (% of lung) as FHIR and HL7 name it (Observation id, OBX-3 code). */
+  extentId: string;
+  /** The same in the SR's local coding scheme (99ILDFLOW; no standard code names "extent of X in lung"). */
+  srExtentCode: string;
   category: CodedConcept;
   type: CodedConcept;
   /** Overlay colour (sRGB); null: not coloured on the key images (normal lung). Okabe–Ito, colour-blind safe. */
@@ -41,13 +45,18 @@ const ABNORMAL: CodedConcept = { value: '49755003', scheme: 'SCT', meaning: 'Mor
 
 /** In the reference engine's class order (classify.ts CLASS): normal, ground glass, …, consolidation. */
 export const LABEL_CLASSES: readonly LabelClass[] = [
-  { key: 'normal', segmentNumber: 1, label: 'Normal lung', category: ANATOMY, type: { value: '39607008', scheme: 'SCT', meaning: 'Lung' }, rgb: null },
-  { key: 'groundGlass', segmentNumber: 2, label: 'Ground glass', category: ABNORMAL, type: { value: '112120', scheme: 'DCM', meaning: 'Ground glass opacity' }, rgb: [240, 228, 66] },
-  { key: 'reticulation', segmentNumber: 3, label: 'Reticulation', category: ABNORMAL, type: { value: '112113', scheme: 'DCM', meaning: 'Reticular pattern' }, rgb: [230, 159, 0] },
-  { key: 'honeycombing', segmentNumber: 4, label: 'Honeycombing', category: ABNORMAL, type: { value: '112106', scheme: 'DCM', meaning: 'Honeycomb pattern' }, rgb: [213, 94, 0] },
-  { key: 'emphysema', segmentNumber: 5, label: 'Emphysema', category: ABNORMAL, type: { value: '87433001', scheme: 'SCT', meaning: 'Pulmonary emphysema' }, rgb: [86, 180, 233] },
-  { key: 'consolidation', segmentNumber: 6, label: 'Consolidation', category: ABNORMAL, type: { value: '95436008', scheme: 'SCT', meaning: 'Lung consolidation' }, rgb: [204, 121, 167] },
+  { key: 'normal', segmentNumber: 1, label: 'Normal lung', extentId: 'normal-extent', srExtentCode: 'NORM-EXT', category: ANATOMY, type: { value: '39607008', scheme: 'SCT', meaning: 'Lung' }, rgb: null },
+  { key: 'groundGlass', segmentNumber: 2, label: 'Ground glass', extentId: 'ground-glass-extent', srExtentCode: 'GGO-EXT', category: ABNORMAL, type: { value: '112120', scheme: 'DCM', meaning: 'Ground glass opacity' }, rgb: [240, 228, 66] },
+  { key: 'reticulation', segmentNumber: 3, label: 'Reticulation', extentId: 'reticulation-extent', srExtentCode: 'RET-EXT', category: ABNORMAL, type: { value: '112113', scheme: 'DCM', meaning: 'Reticular pattern' }, rgb: [230, 159, 0] },
+  { key: 'honeycombing', segmentNumber: 4, label: 'Honeycombing', extentId: 'honeycombing-extent', srExtentCode: 'HC-EXT', category: ABNORMAL, type: { value: '112106', scheme: 'DCM', meaning: 'Honeycomb pattern' }, rgb: [213, 94, 0] },
+  { key: 'emphysema', segmentNumber: 5, label: 'Emphysema', extentId: 'emphysema-extent', srExtentCode: 'EMPH-EXT', category: ABNORMAL, type: { value: '87433001', scheme: 'SCT', meaning: 'Pulmonary emphysema' }, rgb: [86, 180, 233] },
+  { key: 'consolidation', segmentNumber: 6, label: 'Consolidation', extentId: 'consolidation-extent', srExtentCode: 'CONS-EXT', category: ABNORMAL, type: { value: '95436008', scheme: 'SCT', meaning: 'Lung consolidation' }, rgb: [204, 121, 167] },
 ];
+
+/** The order in which the reports list the extents: the fibrotic patterns first, normal lung last. */
+export const EXTENT_ORDER: readonly LabelClass[] = (['honeycombing', 'reticulation', 'groundGlass', 'emphysema', 'consolidation', 'normal'] as const).map(
+  (k) => LABEL_CLASSES.find((c) => c.key === k)!,
+);
 
 const sameCode = (a: CodedConcept, b: { value: string; scheme: string }): boolean => a.value === b.value && a.scheme === b.scheme;
 

@@ -10,7 +10,7 @@ import type { Case } from '../../domain/case.js';
 import { addendumLines } from '../addendum-text.js';
 import { CATEGORY_TEXT } from '../category-text.js';
 import { fibrosisExtentPercent } from '../key-quantities.js';
-import { LABEL_CLASSES } from '../../engines/label-classes.js';
+import { EXTENT_ORDER, LABEL_CLASSES } from '../../engines/label-classes.js';
 import type { RenderedKeyImage } from '../key-image-png.js';
 import { regulatoryText } from '../sr/build-ild-sr.js';
 
@@ -100,12 +100,7 @@ export async function buildReportPdf(c: Case, opts: BuildPdfOptions): Promise<Bu
     ['Lung volume', `${fmt(q.lungVolumeMl, 0)} mL`],
     ['Mean lung density', `${fmt(q.meanLungDensityHu, 0)} HU`],
     ['Fibrosis extent (reticulation + honeycombing)', `${fibrosisExtentPercent(q.extents)} %`],
-    ['Honeycombing', `${fmt(q.extents.honeycombing)} %`],
-    ['Reticulation', `${fmt(q.extents.reticulation)} %`],
-    ['Ground glass', `${fmt(q.extents.groundGlass)} %`],
-    ['Emphysema', `${fmt(q.extents.emphysema)} %`],
-    ['Consolidation', `${fmt(q.extents.consolidation)} %`],
-    ['Normal lung', `${fmt(q.extents.normal)} %`],
+    ...EXTENT_ORDER.map((c): [string, string] => [c.label, `${fmt(q.extents[c.key])} %`]),
     ['High-attenuation area (-600 to -250 HU)', `${fmt(q.haaPercent)} %`],
     ['Low-attenuation area (< -950 HU)', `${fmt(q.laa950Percent)} %`],
     ['Subpleural fraction of fibrosis', fmt(q.subpleuralFibrosisFraction, 2)],

@@ -29,7 +29,7 @@ import type { Case } from '../../domain/case.js';
 import type { Category, EngineResult } from '../../engines/contract.js';
 import { addendumLines } from '../addendum-text.js';
 import { CATEGORY_TEXT } from '../category-text.js';
-import { LABEL_CLASSES } from '../../engines/label-classes.js';
+import { EXTENT_ORDER, LABEL_CLASSES } from '../../engines/label-classes.js';
 import { REPORT_ARTIFACTS } from '../report-refs.js';
 import { fibrosisExtentPercent } from '../key-quantities.js';
 import { derivedUid, reportUids } from '../dicom-uids.js';
@@ -72,12 +72,8 @@ export const SR_MEASUREMENTS: readonly Measurement[] = [
   { code: local('HAA', 'High-attenuation area -600 to -250 HU'), unit: PERCENT, value: (r) => r.quantities.haaPercent },
   { code: local('LAA950', 'Low-attenuation area below -950 HU'), unit: PERCENT, value: (r) => r.quantities.laa950Percent },
   { code: local('FIB-EXT', 'Fibrosis extent'), unit: PERCENT, value: (r) => fibrosisExtentPercent(r.quantities.extents) },
-  { code: local('HC-EXT', 'Honeycombing extent'), unit: PERCENT, value: (r) => r.quantities.extents.honeycombing },
-  { code: local('RET-EXT', 'Reticulation extent'), unit: PERCENT, value: (r) => r.quantities.extents.reticulation },
-  { code: local('GGO-EXT', 'Ground-glass extent'), unit: PERCENT, value: (r) => r.quantities.extents.groundGlass },
-  { code: local('EMPH-EXT', 'Emphysema extent'), unit: PERCENT, value: (r) => r.quantities.extents.emphysema },
-  { code: local('CONS-EXT', 'Consolidation extent'), unit: PERCENT, value: (r) => r.quantities.extents.consolidation },
-  { code: local('NORM-EXT', 'Normal lung extent'), unit: PERCENT, value: (r) => r.quantities.extents.normal },
+  // One NUM per class, worded and ordered by the one vocabulary (shared/engines/label-classes.ts).
+  ...EXTENT_ORDER.map((c): Measurement => ({ code: local(c.srExtentCode, `${c.label} extent`), unit: PERCENT, value: (r) => r.quantities.extents[c.key] })),
   { code: local('FIB-UPPER', 'Fibrosis extent, upper zone'), unit: PERCENT, value: (r) => r.quantities.zones.upper.fibrosisPercent },
   { code: local('FIB-MIDDLE', 'Fibrosis extent, middle zone'), unit: PERCENT, value: (r) => r.quantities.zones.middle.fibrosisPercent },
   { code: local('FIB-LOWER', 'Fibrosis extent, lower zone'), unit: PERCENT, value: (r) => r.quantities.zones.lower.fibrosisPercent },
