@@ -1,16 +1,17 @@
 /**
- * `ildflow analyze DIR [--json] [--threads N] [--profile]`: runs the reference engine on a folder of one
- * series, no Redis. Threads: --threads, else ILDFLOW_ENGINE_THREADS, else every core. --profile prints
- * each stage's wall time on stderr as it ends.
+ * `ildflow analyze DIR [--json] [--threads N] [--profile] [--seg FILE]`: runs the reference engine on a
+ * folder of one series, no Redis. Threads: --threads, else ILDFLOW_ENGINE_THREADS, else every core.
+ * --profile prints each stage's wall time on stderr as it ends. --seg writes the label map as a DICOM SEG
+ * (what the analyze worker always asks for; docs/design.md §5 "Label maps").
  */
 import { checkSeriesForEngine } from '../../shared/engines/check-series.js';
 import { REFERENCE_DESCRIPTOR, analyzeSeriesDir } from '../../shared/engines/reference/index.js';
 import { options } from './main.js';
 
 export async function analyzeCommand(args: string[]): Promise<number> {
-  const { values, positionals } = options(args, { json: { type: 'boolean', default: false }, threads: { type: 'string' }, profile: { type: 'boolean', default: false } });
+  const { values, positionals } = options(args, { json: { type: 'boolean', default: false }, threads: { type: 'string' }, profile: { type: 'boolean', default: false }, seg: { type: 'string' } });
   const dir = positionals[0];
-  if (!dir) throw new Error('usage: ildflow analyze DIR [--json] [--threads N] [--profile]');
+  if (!dir) throw new Error('usage: ildflow analyze DIR [--json] [--threads N] [--profile] [--seg FILE]');
   const threads = engineThreadsOption(values.threads ?? process.env.ILDFLOW_ENGINE_THREADS);
   const check = await checkSeriesForEngine(dir, REFERENCE_DESCRIPTOR.requirements);
   if (check.reasons.length) {
@@ -19,7 +20,7 @@ export async function analyzeCommand(args: string[]): Promise<number> {
     return 3;
   }
   if (!values.json) process.stderr.write(`analysing ${check.summary?.sliceCount} slices…\n`);
-  const result = await analyzeSeriesDir(dir, {}, { threads, ...(values.profile ? { onStage: stageTimer() } : {}) });
+  const result = await analyzeSeriesDir(dir, {}, { threads, ...(values.profile ? { onStage: stageTimer() } : {}), ...(values.seg ? { labelMapPath: values.seg } : {}) });
   if (values.json) console.log(JSON.stringify(result, null, 2));
   else {
     const q = result.quantities;
