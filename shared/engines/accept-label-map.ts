@@ -22,8 +22,11 @@ export async function acceptLabelMap(
   seriesDir: string,
   engineName: string,
   artifacts: Pick<ArtifactStore, 'adoptArtifact'>,
+  /** Why the adapter could not take the map the engine named (EngineInput.onLabelMapProblem). */
+  problem?: string,
 ): Promise<{ record: LabelMapRecord; ref?: ArtifactRef }> {
   const exists = await stat(scratch).then((s) => s.isFile() && s.size > 0, () => false);
+  if (!exists && problem) return refused(scratch, engineName, problem);
   if (!exists) return { record: { status: 'none', reason: `${engineName} returned no label map: no overlay is shown` } };
   let header: SegHeader;
   let fit: LabelMapFit;

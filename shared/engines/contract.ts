@@ -133,6 +133,9 @@ export type EngineInput = Readonly<{
    * written means no map. ildflow checks it against the series afterwards (label-map-check.ts).
    */
   labelMapPath?: string;
+  /** An adapter that cannot take the engine's label map (a reference it cannot fetch) says why here; the
+   *  result stands without the map, and the case records the reason. */
+  onLabelMapProblem?: (reason: string) => void;
 }>;
 
 export interface IldEngine {

@@ -223,8 +223,9 @@ describe("the engine's label map (docs/design.md §5 \"Label maps\")", () => {
   async function labelMapOf(spec: string, caseId: string) {
     const store = artifacts();
     const labelMapPath = await store.scratchPath(caseId, LABEL_MAP_SCRATCH);
-    const r = await createEngine(spec, { timeoutMs: 60_000 }).analyze({ ...input, labelMapPath }, never);
-    return { result: r, ...(await acceptLabelMap(caseId, labelMapPath, input.seriesDir, r.engine.name, store)), path: store.artifactPath(caseId, REPORT_ARTIFACTS.labelMap) };
+    let problem: string | undefined;
+    const r = await createEngine(spec, { timeoutMs: 60_000 }).analyze({ ...input, labelMapPath, onLabelMapProblem: (p) => (problem = p) }, never);
+    return { result: r, ...(await acceptLabelMap(caseId, labelMapPath, input.seriesDir, r.engine.name, store, problem)), path: store.artifactPath(caseId, REPORT_ARTIFACTS.labelMap) };
   }
   const consolidationOnly = [{ number: 6, key: 'consolidation' }];
 
@@ -256,5 +257,12 @@ describe("the engine's label map (docs/design.md §5 \"Label maps\")", () => {
     const m = await labelMapOf(engine.url, caseId);
     expect(m.result.engine.id).toBe('example-http');
     expect(m.record).toMatchObject({ status: 'stored', segments: consolidationOnly });
+  });
+
+  it('drops, with the reason, a map an http engine names but will not give; the result stands', async () => {
+    engine = await startHttpEngine('seg-href-missing');
+    const m = await labelMapOf(engine.url, 'c-http-missing');
+    expect(m.result.engine.id).toBe('example-http');
+    expect(m.record).toEqual({ status: 'refused', reason: expect.stringMatching(/refused: .* answered HTTP 404 for its label map/) });
   });
 });

@@ -32,9 +32,16 @@ export async function analyze(job: StageJob, deps: WorkerDeps, signal: AbortSign
     }
     let raw: unknown;
     const labelMapPath = await deps.artifacts.scratchPath(c.id, LABEL_MAP_SCRATCH);
+    let labelMapProblem: string | undefined;
     try {
       raw = await deps.engine.analyze(
-        { seriesDir: c.source.seriesDir, studyInstanceUid: c.source.studyInstanceUid, seriesInstanceUid: c.source.seriesInstanceUid, labelMapPath },
+        {
+          seriesDir: c.source.seriesDir,
+          studyInstanceUid: c.source.studyInstanceUid,
+          seriesInstanceUid: c.source.seriesInstanceUid,
+          labelMapPath,
+          onLabelMapProblem: (reason) => (labelMapProblem = reason),
+        },
         signal,
       );
     } catch (err) {
@@ -52,7 +59,7 @@ export async function analyze(job: StageJob, deps: WorkerDeps, signal: AbortSign
       throw new EngineFailed(`${deps.engine.descriptor.name} answered an invalid result: ${parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     const result = parsed.data;
     // The label map is checked against the series; one that does not fit is dropped, the result stands.
-    const labelMap = await acceptLabelMap(c.id, labelMapPath, c.source.seriesDir, result.engine.name, deps.artifacts);
+    const labelMap = await acceptLabelMap(c.id, labelMapPath, c.source.seriesDir, result.engine.name, deps.artifacts, labelMapProblem);
     c = await deps.store.update(c.id, ACTOR, (cur) =>
       cur.status === 'analyzing' && !cur.result
         ? {

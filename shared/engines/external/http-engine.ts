@@ -15,7 +15,7 @@
  * failure policy.
  */
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web';
@@ -158,7 +158,17 @@ async function readAnswer(res: Response, base: URL, name: string, input: EngineI
   const text = await readCapped(res, name);
   const result = acceptAnswer(name, text, input);
   const href = labelMapHref(text);
-  if (href && input.labelMapPath) await fetchLabelMap(href, base, name, input.labelMapPath, signal);
+  if (href && input.labelMapPath) {
+    try {
+      await fetchLabelMap(href, base, name, input.labelMapPath, signal);
+    } catch (err) {
+      // The map is optional: one the engine names but will not give is dropped with the reason, unless
+      // asking again may help (a network error, a 5xx), when the analysis is retried.
+      if (!(err instanceof EngineFailed) || err.retryable || !input.onLabelMapProblem) throw err;
+      await rm(input.labelMapPath, { force: true });
+      input.onLabelMapProblem(err.detail);
+    }
+  }
   return result;
 }
 
