@@ -1,8 +1,10 @@
 /**
- * `ildflow analyze DIR [--json] [--threads N] [--profile]`: runs the reference engine on a folder of one
- * series, no Redis. Threads: --threads, else ILDFLOW_ENGINE_THREADS, else every core. --profile prints
- * each stage's wall time on stderr as it ends. Compressed files are decoded into a private temporary copy
- * (shared/dicom/decode-instance.ts, the decoder the sources use); DIR is only read.
+ * `ildflow analyze DIR [--json] [--threads N] [--profile] [--seg FILE]`: runs the reference engine on a
+ * folder of one series, no Redis. Threads: --threads, else ILDFLOW_ENGINE_THREADS, else every core.
+ * --profile prints each stage's wall time on stderr as it ends. --seg writes the label map as a DICOM SEG
+ * (what the analyze worker always asks for; docs/design.md §5 "Label maps"). Compressed files are decoded
+ * into a private temporary copy (shared/dicom/decode-instance.ts, the decoder the sources use); DIR is
+ * only read.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,19 +15,19 @@ import { REFERENCE_DESCRIPTOR, analyzeSeriesDir } from '../../shared/engines/ref
 import { options } from './main.js';
 
 export async function analyzeCommand(args: string[]): Promise<number> {
-  const { values, positionals } = options(args, { json: { type: 'boolean', default: false }, threads: { type: 'string' }, profile: { type: 'boolean', default: false } });
+  const { values, positionals } = options(args, { json: { type: 'boolean', default: false }, threads: { type: 'string' }, profile: { type: 'boolean', default: false }, seg: { type: 'string' } });
   const dir = positionals[0];
-  if (!dir) throw new Error('usage: ildflow analyze DIR [--json] [--threads N] [--profile]');
+  if (!dir) throw new Error('usage: ildflow analyze DIR [--json] [--threads N] [--profile] [--seg FILE]');
   const threads = engineThreadsOption(values.threads ?? process.env.ILDFLOW_ENGINE_THREADS);
   const work = await mkdtemp(join(tmpdir(), 'ildflow-analyze-'));
   try {
-    return await analyzeDir(dir, work, { json: values.json, threads, profile: values.profile });
+    return await analyzeDir(dir, work, { json: values.json, threads, profile: values.profile, ...(values.seg ? { seg: values.seg } : {}) });
   } finally {
     await rm(work, { recursive: true, force: true });
   }
 }
 
-async function analyzeDir(original: string, work: string, values: Readonly<{ json: boolean; threads: number; profile: boolean }>): Promise<number> {
+async function analyzeDir(original: string, work: string, values: Readonly<{ json: boolean; threads: number; profile: boolean; seg?: string }>): Promise<number> {
   const { dir, refused } = await decodedSeries(original, work);
   const check = await checkSeriesForEngine(dir, REFERENCE_DESCRIPTOR.requirements);
   // A file the decoder refused is a reason, as the reader's refusals are (check-series.ts).
@@ -36,7 +38,7 @@ async function analyzeDir(original: string, work: string, values: Readonly<{ jso
     return 3;
   }
   if (!values.json) process.stderr.write(`analysing ${check.summary?.sliceCount} slices…\n`);
-  const result = await analyzeSeriesDir(dir, {}, { threads: values.threads, ...(values.profile ? { onStage: stageTimer() } : {}) });
+  const result = await analyzeSeriesDir(dir, {}, { threads: values.threads, ...(values.profile ? { onStage: stageTimer() } : {}), ...(values.seg ? { labelMapPath: values.seg } : {}) });
   if (values.json) console.log(JSON.stringify(result, null, 2));
   else {
     const q = result.quantities;

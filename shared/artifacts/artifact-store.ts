@@ -4,6 +4,7 @@
  * place, so a reader never sees half a file and a crash leaves no torn artifact.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArtifactRef } from '../domain/case.js';
@@ -58,6 +59,23 @@ export function createArtifactStore(dataDir: string, clock: () => Date = () => n
         await rm(dir, { recursive: true, force: true });
       }
       return bytes;
+    },
+
+    /** A path in the case's artifact folder for a file someone else writes (an engine's label map), emptied. */
+    async scratchPath(caseId: string, name: string): Promise<string> {
+      const path = artifactPath(caseId, name);
+      await mkdir(join(caseDir(caseId), 'artifacts'), { recursive: true });
+      await rm(path, { force: true });
+      return path;
+    },
+
+    /** Moves a file written at `from` (in the case's artifact folder) into place as the artifact `name`. */
+    async adoptArtifact(caseId: string, name: string, mediaType: string, from: string): Promise<ArtifactRef> {
+      const hash = createHash('sha256');
+      for await (const chunk of createReadStream(from)) hash.update(chunk as Buffer);
+      const { size } = await stat(from);
+      await rename(from, artifactPath(caseId, name));
+      return { name, mediaType, sha256: hash.digest('hex'), bytes: size, createdAt: clock().toISOString() };
     },
 
     async writeArtifact(caseId: string, name: string, mediaType: string, data: Buffer | string): Promise<ArtifactRef> {

@@ -256,6 +256,15 @@ export type ArtifactRef = Readonly<{
   storedToPacsAt?: string;
 }>;
 
+/**
+ * The engine's label map: `stored` as the artifact `REPORT_ARTIFACTS.labelMap` (a DICOM SEG whose segments are
+ * the classes listed), `none` when the engine returned none (no overlay is shown, and the reports say so),
+ * `refused` when it did not fit the input series (the reason says why; the result stands without it).
+ */
+export type LabelMapRecord =
+  | Readonly<{ status: 'stored'; sopInstanceUid: string; segments: readonly Readonly<{ number: number; key: string }>[] }>
+  | Readonly<{ status: 'none' | 'refused'; reason: string }>;
+
 export type BillingRef = Readonly<{ eventIds: string[]; codes: string[]; billedAt: string; reversalEventIds?: string[] }>;
 
 export type Case = {
@@ -295,6 +304,9 @@ export type Case = {
   spool?: Readonly<{ purgedAt: string; bytes: number }>;
   ineligibleReasons?: string[];
   result?: EngineResult;
+  /** What became of the engine's label map (docs/design.md §5 "Label maps"); absent for results recorded
+   *  before label maps existed. */
+  labelMap?: LabelMapRecord;
   claim?: Claim;
   review?: Review;
   artifacts: ArtifactRef[];

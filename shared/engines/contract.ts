@@ -125,6 +125,17 @@ export type EngineInput = Readonly<{
   seriesDir: string;
   studyInstanceUid: string;
   seriesInstanceUid: string;
+  /**
+   * Where the engine may put its label map: the class of every voxel as a DICOM Segmentation (PS3.3 A.51,
+   * BINARY segments typed with the classes of label-classes.ts) referencing this series and its Frame of
+   * Reference (docs/design.md §5 "Label maps"). The reference engine writes it here; the `command` adapter
+   * moves the program's `seg.dcm` here, the `http` adapter the engine's SEG part or reference. Nothing
+   * written means no map. ildflow checks it against the series afterwards (label-map-check.ts).
+   */
+  labelMapPath?: string;
+  /** An adapter that cannot take the engine's label map (a reference it cannot fetch) says why here; the
+   *  result stands without the map, and the case records the reason. */
+  onLabelMapProblem?: (reason: string) => void;
 }>;
 
 export interface IldEngine {

@@ -8,8 +8,9 @@
  * then BullMQ backs off). 401/403 → PacsRefused after the same bounded tries: wrong credentials do not fix
  * themselves, so the case fails at once saying to check ILDFLOW_PACS_AUTH (docs/pacs.md).
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { readFile, unlink } from 'node:fs/promises';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { stat, unlink } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { basename, join } from 'node:path';
@@ -87,7 +88,8 @@ export function createDicomWebSource(baseUrl: string, opts: DicomWebOptions = {}
    * One request with bounded tries. Resolves with a 2xx response whose body is unread; anything else is
    * thrown as PacsUnavailable (retryable) or PacsRefused (not).
    */
-  async function request(path: string, init: RequestInit & { what: string }, signal?: AbortSignal): Promise<Response> {
+  /** `body` may be a factory: a streamed body can be sent once only, so each attempt makes a fresh one. */
+  async function request(path: string, init: Omit<RequestInit, 'body'> & { what: string; body?: RequestInit['body'] | (() => RequestInit['body']) }, signal?: AbortSignal): Promise<Response> {
     let last: Error = new PacsUnavailable(`${init.what}: no attempt made`);
     for (let attempt = 1; attempt <= policy.attempts; attempt++) {
       if (attempt > 1) await sleep(policy.delayMs * 2 ** (attempt - 2), signal);
@@ -95,8 +97,11 @@ export function createDicomWebSource(baseUrl: string, opts: DicomWebOptions = {}
       const timeout = AbortSignal.timeout(policy.timeoutMs);
       let res: Response;
       try {
+        const body = typeof init.body === 'function' ? init.body() : init.body;
         res = await fetch(base + path, {
           ...init,
+          body,
+          ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
           headers: { ...(authorization ? { authorization } : {}), ...(init.headers as Record<string, string>) },
           signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
         });
@@ -261,22 +266,28 @@ export function createDicomWebSource(baseUrl: string, opts: DicomWebOptions = {}
 
     async storeInstances(files, signal) {
       if (!files.length) return { stored: 0 };
-      // Results (an SR, an Encapsulated PDF) are small: the request body is built in memory, which also
-      // gives it a Content-Length (no chunked upload for PACS that refuse one).
+      // Results are an SR and an Encapsulated PDF (small) and the engine's SEG (tens of MB for a large
+      // series): the body streams from the files, never whole in memory, with a Content-Length computed
+      // from their sizes (no chunked upload for PACS that refuse one).
       const boundary = `ildflow-${crypto.randomUUID()}`;
-      const parts: Buffer[] = [];
-      for (const f of files) {
-        parts.push(Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\nContent-Location: ${basename(f)}\r\n\r\n`));
-        parts.push(await readFile(f));
-        parts.push(Buffer.from('\r\n'));
+      const heads = files.map((f) => Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\nContent-Location: ${basename(f)}\r\n\r\n`));
+      const tail = Buffer.from(`--${boundary}--\r\n`);
+      const sizes = await Promise.all(files.map(async (f) => (await stat(f)).size));
+      const length = heads.reduce((n, h, i) => n + h.length + sizes[i]! + 2, tail.length);
+      async function* parts(): AsyncGenerator<Buffer> {
+        for (const [i, f] of files.entries()) {
+          yield heads[i]!;
+          for await (const chunk of createReadStream(f)) yield chunk as Buffer;
+          yield Buffer.from('\r\n');
+        }
+        yield tail;
       }
-      parts.push(Buffer.from(`--${boundary}--\r\n`));
       const res = await request(
         '/studies',
         {
           method: 'POST',
-          headers: { 'content-type': `${DICOM_MULTIPART}; boundary=${boundary}`, accept: 'application/dicom+json' },
-          body: Buffer.concat(parts),
+          headers: { 'content-type': `${DICOM_MULTIPART}; boundary=${boundary}`, accept: 'application/dicom+json', 'content-length': String(length) },
+          body: () => Readable.toWeb(Readable.from(parts())) as unknown as ReadableStream<Uint8Array>,
           what: 'STOW-RS',
         },
         signal,

@@ -12,6 +12,7 @@
 import type { Case, Review } from '../domain/case.js';
 import type { EngineResult } from '../engines/contract.js';
 import { ReasonsError } from '../errors.js';
+import { EXTENT_ORDER } from '../engines/label-classes.js';
 import { fibrosisExtentPercent } from './key-quantities.js';
 import { addendumLines, signedAddenda } from './addendum-text.js';
 import { CATEGORY_TEXT } from './category-text.js';
@@ -112,12 +113,8 @@ export const QUANTITIES: readonly QuantitySpec[] = [
     unit: '%',
     value: (r) => fibrosisExtentPercent(r.quantities.extents),
   },
-  { id: 'honeycombing-extent', display: 'Honeycombing extent, % of lung', unit: '%', value: (r) => r.quantities.extents.honeycombing },
-  { id: 'reticulation-extent', display: 'Reticulation extent, % of lung', unit: '%', value: (r) => r.quantities.extents.reticulation },
-  { id: 'ground-glass-extent', display: 'Ground-glass extent, % of lung', unit: '%', value: (r) => r.quantities.extents.groundGlass },
-  { id: 'emphysema-extent', display: 'Emphysema extent, % of lung', unit: '%', value: (r) => r.quantities.extents.emphysema },
-  { id: 'consolidation-extent', display: 'Consolidation extent, % of lung', unit: '%', value: (r) => r.quantities.extents.consolidation },
-  { id: 'normal-extent', display: 'Normal lung, % of lung', unit: '%', value: (r) => r.quantities.extents.normal },
+  // One row per class, worded and ordered by the one vocabulary (shared/engines/label-classes.ts).
+  ...EXTENT_ORDER.map((c): QuantitySpec => ({ id: c.extentId, display: `${c.label} extent, % of lung`, unit: '%', value: (r) => r.quantities.extents[c.key] })),
 ];
 
 function practitioner(signer: Review['signer']): Reference {

@@ -15,6 +15,9 @@ export const REPORT_ARTIFACTS = {
   pdf: 'report.pdf',
   /** The PDF as a DICOM Encapsulated PDF, stored to the PACS. */
   pdfDicom: 'report-pdf.dcm',
+  /** The engine's label map (DICOM SEG), kept from analysis when it fits the series; stored to the PACS
+   *  with the verified SR. */
+  labelMap: 'label-map-seg.dcm',
 } as const;
 
 export const DICOM_MEDIA_TYPE = 'application/dicom';

@@ -8,24 +8,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import dcmjs from 'dcmjs';
 import type { Case } from '../domain/case.js';
+import type { StudyAttributes } from '../dicom/study-attributes.js';
 
-export type StudyContext = Readonly<{
-  specificCharacterSet?: string;
-  patientName: string;
-  patientId: string;
-  issuerOfPatientId?: string;
-  patientBirthDate: string;
-  patientSex: string;
-  studyInstanceUid: string;
-  studyDate: string;
-  studyTime: string;
-  referringPhysicianName: string;
-  studyId: string;
-  accessionNumber: string;
-  studyDescription?: string;
-  /** InstitutionName of the CT: the organisation of record for the verifying physician when no other is known. */
-  institutionName?: string;
-}>;
+/** The attributes themselves are typed in shared/dicom (the SEG writer copies them too). */
+export type StudyContext = StudyAttributes;
 
 /** DICOM DA (YYYYMMDD) from an ISO date or a DA; empty when unknown (Type 2). */
 export function toDa(text: string | undefined): string {
@@ -61,8 +47,12 @@ const str = (v: unknown): string | undefined => {
  * Reads the patient and study attributes from the first Part 10 file in `seriesDir`, stopping before the
  * pixel data; falls back to the case's own data for anything missing or when no file can be read.
  */
-export async function readStudyContext(c: Case, seriesDir: string | undefined): Promise<StudyContext> {
-  const fallback = studyContextFromCase(c);
+export function readStudyContext(c: Case, seriesDir: string | undefined): Promise<StudyContext> {
+  return readStudyContextFrom(seriesDir, studyContextFromCase(c));
+}
+
+/** The same from a series folder alone (the reference engine's SEG), with `fallback` for what is missing. */
+export async function readStudyContextFrom(seriesDir: string | undefined, fallback: StudyContext): Promise<StudyContext> {
   if (!seriesDir) return fallback;
   let ds: Record<string, unknown>;
   try {

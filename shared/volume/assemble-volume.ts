@@ -38,6 +38,11 @@ export type Volume = {
   sliceThicknessMm: number;
   positions: Vec3[];
   sopInstanceUids: string[];
+  /** Per slice, like `sopInstanceUids`: what a derived object (the SEG) references (PS3.3 C.12.2). */
+  sopClassUids: string[];
+  frameOfReferenceUid: string;
+  /** ImageOrientationPatient, the same on every slice (checkSeriesConsistency). */
+  orientation: InstanceHeader['imageOrientationPatient'];
   instanceNumbers: (number | null)[];
   summary: SeriesSummary;
   /** Non-fatal findings (spacing gaps, skipped files) for the result's quality flags. */
@@ -189,6 +194,9 @@ export async function assembleVolume(dir: string): Promise<Volume> {
     sliceThicknessMm: summary.sliceThicknessMm,
     positions: order.map((i) => headers[i]!.imagePositionPatient),
     sopInstanceUids: order.map((i) => headers[i]!.sopInstanceUid),
+    sopClassUids: order.map((i) => headers[i]!.sopClassUid),
+    frameOfReferenceUid: first.frameOfReferenceUid,
+    orientation: first.imageOrientationPatient,
     instanceNumbers: order.map((i) => headers[i]!.instanceNumber ?? null),
     summary,
     warnings,

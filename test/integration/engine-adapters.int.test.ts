@@ -1,6 +1,7 @@
 /**
  * The http and command engine adapters against real example engines (test/fixtures/engines): the answers
- * they accept, the garbage they refuse, and the bounds on engines that hang or crash.
+ * they accept, the garbage they refuse, the bounds on engines that hang or crash, and the label maps
+ * (DICOM SEG) they return, checked against the series.
  */
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -9,7 +10,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createArtifactStore } from '../../shared/artifacts/artifact-store.js';
+import { readSegHeader } from '../../shared/dicom/seg/read-seg.js';
+import { LABEL_MAP_SCRATCH, acceptLabelMap } from '../../shared/engines/accept-label-map.js';
 import { createEngine } from '../../shared/engines/create-engine.js';
+import { REPORT_ARTIFACTS } from '../../shared/reports/report-refs.js';
 import { EngineResult, type EngineInput } from '../../shared/engines/contract.js';
 import { EngineFailed, NotEligible } from '../../shared/errors.js';
 import { generatePhantom } from '../../shared/phantom/generate-phantom.js';
@@ -204,5 +209,60 @@ describe('the command engine adapter', () => {
 
   it('refuses a spec without an absolute path at start-up', () => {
     expect(() => createEngine('command:engine')).toThrow(/absolute program path/);
+  });
+});
+
+describe("the engine's label map (docs/design.md §5 \"Label maps\")", () => {
+  let engine: ExampleHttpEngine | undefined;
+  afterEach(async () => {
+    await engine?.stop();
+    engine = undefined;
+  });
+  const artifacts = () => createArtifactStore(join(root, 'data'));
+  /** Runs an engine with a label-map path, then ildflow's own acceptance of what it left there. */
+  async function labelMapOf(spec: string, caseId: string) {
+    const store = artifacts();
+    const labelMapPath = await store.scratchPath(caseId, LABEL_MAP_SCRATCH);
+    let problem: string | undefined;
+    const r = await createEngine(spec, { timeoutMs: 60_000 }).analyze({ ...input, labelMapPath, onLabelMapProblem: (p) => (problem = p) }, never);
+    return { result: r, ...(await acceptLabelMap(caseId, labelMapPath, input.seriesDir, r.engine.name, store, problem)), path: store.artifactPath(caseId, REPORT_ARTIFACTS.labelMap) };
+  }
+  const consolidationOnly = [{ number: 6, key: 'consolidation' }];
+
+  it('takes seg.dcm from a command engine, checks it fits the series and stores it', async () => {
+    const m = await labelMapOf(`command:${COMMAND_ENGINE} seg`, 'c-cmd-seg');
+    expect(m.record).toMatchObject({ status: 'stored', segments: consolidationOnly });
+    expect(m.ref?.dicom?.sopClassUid).toBe('1.2.840.10008.5.1.4.1.1.66.4');
+    const header = await readSegHeader(m.path);
+    expect(header.frames.every((f) => f.segment === 6)).toBe(true);
+  });
+
+  it('refuses, with the reason, a command engine map on another Frame of Reference; the result stands', async () => {
+    const m = await labelMapOf(`command:${COMMAND_ENGINE} misfit-seg`, 'c-cmd-misfit');
+    expect(EngineResult.parse(m.result).engine.id).toBe('example-command');
+    expect(m.record).toEqual({ status: 'refused', reason: expect.stringMatching(/refused: the label map's Frame of Reference UID is not the series'/) });
+    expect(m.ref).toBeUndefined();
+  });
+
+  it('records that an engine without a map returned none', async () => {
+    const m = await labelMapOf(`command:${COMMAND_ENGINE} ok`, 'c-cmd-none');
+    expect(m.record).toEqual({ status: 'none', reason: 'example example-command engine returned no label map: no overlay is shown' });
+  });
+
+  it.each([
+    ['seg-multipart', 'c-http-multipart'],
+    ['seg-href', 'c-http-href'],
+  ])('takes the SEG of an http engine answering %s', async (mode, caseId) => {
+    engine = await startHttpEngine(mode);
+    const m = await labelMapOf(engine.url, caseId);
+    expect(m.result.engine.id).toBe('example-http');
+    expect(m.record).toMatchObject({ status: 'stored', segments: consolidationOnly });
+  });
+
+  it('drops, with the reason, a map an http engine names but will not give; the result stands', async () => {
+    engine = await startHttpEngine('seg-href-missing');
+    const m = await labelMapOf(engine.url, 'c-http-missing');
+    expect(m.result.engine.id).toBe('example-http');
+    expect(m.record).toEqual({ status: 'refused', reason: expect.stringMatching(/refused: .* answered HTTP 404 for its label map/) });
   });
 });

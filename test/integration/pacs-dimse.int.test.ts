@@ -7,6 +7,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REFERENCE_DESCRIPTOR } from '../../shared/engines/reference/descriptor.js';
+import { writeLabelMap } from '../../shared/engines/reference/write-label-map.js';
 import { generatePhantom } from '../../shared/phantom/generate-phantom.js';
 import { createDimseSource } from '../../shared/pacs/dimse-source.js';
 import { assembleVolume } from '../../shared/volume/assemble-volume.js';
@@ -89,6 +91,19 @@ describe.skipIf(!isOrthancInstalled())('one case over DICOMweb, C-GET and C-MOVE
     const source = createDimseSource(`dicom://ORTHANC@127.0.0.1:${orthanc.dicomPort}?retrieve=c-get&calling=ILDFLOW`);
     expect(await source.storeInstances(r.files.slice(0, 1), new AbortController().signal)).toEqual({ stored: 1 });
     const found = await orthanc.rest(`/dicom-web/studies?StudyInstanceUID=${study}`, { headers: { accept: 'application/dicom+json' } });
+    expect(((await found.json()) as unknown[]).length).toBe(1);
+  });
+
+  it("stores the engine's label map (a DICOM SEG) with C-STORE, and QIDO-RS finds it as a SEG series", async () => {
+    const study = `2.25.${Date.now()}${process.pid}78`;
+    const r = await generatePhantom({ dir: join(work, 'seg-ct'), rows: 32, columns: 32, slices: 3, study: { studyInstanceUid: study }, patient: { id: `MRN-CSTORE-SEG-${process.pid}` } });
+    const volume = await assembleVolume(join(work, 'seg-ct'));
+    const labels = new Uint8Array(32 * 32 * 3).fill(6, 32 * 32, 32 * 32 + 200);
+    const seg = join(work, 'seg.dcm');
+    await writeLabelMap(seg, volume, labels, join(work, 'seg-ct'), REFERENCE_DESCRIPTOR, new Date());
+    const source = createDimseSource(`dicom://ORTHANC@127.0.0.1:${orthanc.dicomPort}?retrieve=c-get&calling=ILDFLOW`);
+    expect(await source.storeInstances([seg], new AbortController().signal)).toEqual({ stored: 1 });
+    const found = await orthanc.rest(`/dicom-web/studies/${r.studyInstanceUid}/series?Modality=SEG`, { headers: { accept: 'application/dicom+json' } });
     expect(((await found.json()) as unknown[]).length).toBe(1);
   });
 

@@ -1,6 +1,7 @@
 /**
  * The reports of a reviewed case, through the real API, workers and Redis with a folder PACS: key images,
- * the unverified SR after analysis, and after signature the verified SR, the PDF and the Encapsulated PDF,
+ * the engine's label map (SEG) and the unverified SR after analysis, and after signature the verified SR,
+ * the PDF and the Encapsulated PDF,
  * checked with the real tools — dciodvfy (dicom3tools) and dsrdump (DCMTK) with no errors, pdftotext for
  * the PDF's text — and found in the PACS folder.
  */
@@ -81,6 +82,14 @@ describe('review reports', () => {
     expect(dump).toContain('ALVAREZ^MARTA');
   });
 
+  it("keeps the engine's label map as a DICOM SEG after analysis that passes dciodvfy and fits the series", async () => {
+    const c = (await h.call('GET', `/v1/cases/${id}`, TOKENS.radiologist)).body;
+    expect(c.labelMap).toMatchObject({ status: 'stored', segments: expect.arrayContaining([{ number: 1, key: 'normal' }]) });
+    const v = await tool('dciodvfy', [art(REPORT_ARTIFACTS.labelMap)]);
+    expect((v.err + v.out).split('\n').filter((l) => /^Error/.test(l)), v.err).toEqual([]);
+    expect(v.code).toBe(0);
+  });
+
   it('after signature writes a verified SR naming the signer, a PDF with the decision and numbers, and stores both to the PACS', async () => {
     expect((await h.call('POST', `/v1/cases/${id}/claim`, TOKENS.radiologist, {})).status).toBe(200);
     const signed = await h.call('POST', `/v1/cases/${id}/review`, TOKENS.radiologist, { decision: 'amend', attestation: true, classification: { category: 'probable_uip', rationale: ['honeycombing not convincing on my read'] } });
@@ -92,6 +101,7 @@ describe('review reports', () => {
     expect(dump).toMatch(/Completion Flag\s*:\s*COMPLETE/);
     expect(dump).toContain('Reyes^Ada'); // verifying observer and person observer
     expect(dump).toContain('ILD-PROBUIP'); // the physician's category, coded
+    expect(dump).toContain('Referenced Segment'); // TID 1411: each class's group references the SEG's segment
     const verifier = await tool('dcmdump', ['+P', '0040,a073', '+P', '0040,a075', '+P', '0040,a088', art(REPORT_ARTIFACTS.srFinal)]);
     expect(verifier.out).toContain('Reyes^Ada');
 
@@ -109,14 +119,14 @@ describe('review reports', () => {
     expect(text).toContain('research use only');
     expect(text).toContain('I have personally reviewed');
 
-    // The PACS (a folder here) holds the verified SR and the Encapsulated PDF.
+    // The PACS (a folder here) holds the verified SR, the label map (SEG) and the Encapsulated PDF.
     const inPacs = await readdir(join(h.pacsDir, 'ildflow-results'));
-    expect(inPacs.sort()).toEqual([REPORT_ARTIFACTS.pdfDicom, REPORT_ARTIFACTS.srFinal].sort());
+    expect(inPacs.sort()).toEqual([REPORT_ARTIFACTS.pdfDicom, REPORT_ARTIFACTS.srFinal, REPORT_ARTIFACTS.labelMap].sort());
     const refs = reportRefsOf(billed);
     expect(refs.srSopInstanceUid).toMatch(/^2\.25\.\d+$/);
     expect(refs.pdfSha256).toMatch(/^[0-9a-f]{64}$/);
     const stored = billed.artifacts.filter((a: { storedToPacsAt?: string }) => a.storedToPacsAt).map((a: { name: string }) => a.name);
-    expect(stored.sort()).toEqual([REPORT_ARTIFACTS.pdfDicom, REPORT_ARTIFACTS.srFinal].sort());
+    expect(stored.sort()).toEqual([REPORT_ARTIFACTS.pdfDicom, REPORT_ARTIFACTS.srFinal, REPORT_ARTIFACTS.labelMap].sort());
     expect(billed.timeline.map((e: { reason: string }) => e.reason).join('\n')).toMatch(/stored to the PACS/);
     const sr = await readFile(art(REPORT_ARTIFACTS.srFinal));
     expect(sr.includes(Buffer.from(refs.srSopInstanceUid!))).toBe(true);

@@ -5,7 +5,12 @@
  * (re-)enqueued. A requirement failure — checked here, or the engine declining the series — makes the case
  * `ineligible`; an engine that answers garbage fails the case without retries (EngineFailed is not
  * retryable); an engine outage, hang or crash is retried with backoff, then fails the case with the reason.
+ * The engine's label map, when it writes one, is checked against the series and kept with the result, or
+ * dropped with the reason recorded (shared/engines/accept-label-map.ts).
  */
+import { withArtifact } from '../../shared/artifacts/artifact-store.js';
+import type { LabelMapRecord } from '../../shared/domain/case.js';
+import { LABEL_MAP_SCRATCH, acceptLabelMap } from '../../shared/engines/accept-label-map.js';
 import { EngineResult } from '../../shared/engines/contract.js';
 import { checkSeriesForEngine } from '../../shared/engines/check-series.js';
 import { EngineFailed, NotEligible } from '../../shared/errors.js';
@@ -26,9 +31,17 @@ export async function analyze(job: StageJob, deps: WorkerDeps, signal: AbortSign
       return;
     }
     let raw: unknown;
+    const labelMapPath = await deps.artifacts.scratchPath(c.id, LABEL_MAP_SCRATCH);
+    let labelMapProblem: string | undefined;
     try {
       raw = await deps.engine.analyze(
-        { seriesDir: c.source.seriesDir, studyInstanceUid: c.source.studyInstanceUid, seriesInstanceUid: c.source.seriesInstanceUid },
+        {
+          seriesDir: c.source.seriesDir,
+          studyInstanceUid: c.source.studyInstanceUid,
+          seriesInstanceUid: c.source.seriesInstanceUid,
+          labelMapPath,
+          onLabelMapProblem: (reason) => (labelMapProblem = reason),
+        },
         signal,
       );
     } catch (err) {
@@ -45,14 +58,20 @@ export async function analyze(job: StageJob, deps: WorkerDeps, signal: AbortSign
     if (!parsed.success)
       throw new EngineFailed(`${deps.engine.descriptor.name} answered an invalid result: ${parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     const result = parsed.data;
+    // The label map is checked against the series; one that does not fit is dropped, the result stands.
+    const labelMap = await acceptLabelMap(c.id, labelMapPath, c.source.seriesDir, result.engine.name, deps.artifacts, labelMapProblem);
     c = await deps.store.update(c.id, ACTOR, (cur) =>
       cur.status === 'analyzing' && !cur.result
         ? {
-            next: { ...cur, result },
-            reason: `${result.engine.name} ${result.engine.version}: ${result.classification.category} in ${(result.timings.durationMs / 1000).toFixed(1)} s`,
+            next: { ...cur, result, labelMap: labelMap.record, artifacts: labelMap.ref ? withArtifact(cur.artifacts, labelMap.ref) : cur.artifacts },
+            reason: `${result.engine.name} ${result.engine.version}: ${result.classification.category} in ${(result.timings.durationMs / 1000).toFixed(1)} s; ${labelMapText(labelMap.record)}`,
           }
         : null,
     );
   }
   await deps.pipeline.enqueueNext(c, job.traceId); // the preliminary report
+}
+
+function labelMapText(m: LabelMapRecord): string {
+  return m.status === 'stored' ? `label map with ${m.segments.length} segment(s) stored` : m.reason;
 }

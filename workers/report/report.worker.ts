@@ -4,13 +4,15 @@
  * - preliminary, after analysis: engine result, key images (PNG, lung window with class overlay), the
  *   unverified SR and a preliminary FHIR DiagnosticReport; the case then enters the review queue
  *   (`analyzing → awaiting_review`);
- * - final, after signature: final DiagnosticReport, verified SR, PDF and Encapsulated PDF; the SR and the
- *   Encapsulated PDF go to the PACS (`ImageSource.storeInstances`), then billing is enqueued, so a charge
- *   is only documented with reports the archive holds.
+ * - final, after signature: final DiagnosticReport, verified SR, PDF and Encapsulated PDF; the SR, the
+ *   engine's label map (DICOM SEG, when it was stored at analysis) and the Encapsulated PDF go to the PACS
+ *   (`ImageSource.storeInstances`), then billing is enqueued, so a charge is only documented with reports
+ *   the archive holds.
  * Idempotent: documents are rewritten whole under fixed names with UIDs derived from the case and attempt
  * (a re-store overwrites the same instances); a case already moved on only has its next job (re-)enqueued.
  * A PACS that refuses the objects fails the attempt and BullMQ retries with backoff.
  */
+import { basename } from 'node:path';
 import type { ArtifactRef } from '../../shared/domain/case.js';
 import { withArtifact } from '../../shared/artifacts/artifact-store.js';
 import { FINAL_PACS_OBJECTS, finalDocumentsStored } from '../../shared/lifecycle/next-job.js';
@@ -57,12 +59,13 @@ async function writeAndStoreFinal(caseId: string, now: Date, deps: WorkerDeps, s
   if (written.status !== 'signed') return; // rejected by an addendum meanwhile: nothing to send or bill
   await deps.source.storeInstances(pacsFiles, signal);
   const at = deps.clock().toISOString();
-  const mark = (a: ArtifactRef): ArtifactRef => (FINAL_PACS_OBJECTS.includes(a.name) ? { ...a, storedToPacsAt: at } : a);
+  const sent = new Set(pacsFiles.map((f) => basename(f)));
+  const mark = (a: ArtifactRef): ArtifactRef => (FINAL_PACS_OBJECTS.includes(a.name) || sent.has(a.name) ? { ...a, storedToPacsAt: at } : a);
   // The signed result goes to the EHR's results outbox in the same step (ORU^R01, docs/ehr.md).
   const resultsOn = Boolean(deps.config.ILDFLOW_RESULTS_MLLP);
   await deps.store.update(c.id, ACTOR, (cur) => {
     if (cur.status !== 'signed') return null;
-    const change = { next: { ...cur, artifacts: cur.artifacts.map(mark) }, reason: `stored to the PACS (${deps.source.kind}): verified SR and Encapsulated PDF` };
+    const change = { next: { ...cur, artifacts: cur.artifacts.map(mark) }, reason: `stored to the PACS (${deps.source.kind}): verified SR${sent.has(REPORT_ARTIFACTS.labelMap) ? ', label map (SEG)' : ''} and Encapsulated PDF` };
     return resultsOn ? withResultEvent(change, 'signed') : change;
   });
 }

@@ -22,11 +22,13 @@ async function writeDicom(c: Case, name: string, obj: BuiltDicom, deps: Deps): P
   return { ...ref, dicom: { sopClassUid, sopInstanceUid, seriesInstanceUid, studyInstanceUid } };
 }
 
-/** Key images from the spooled series; a key image whose slice is missing is logged and left out. */
+/** Key images from the spooled series with the engine's label map; a key image whose slice is missing is logged and left out. */
 async function keyImagesOf(c: Case, deps: Deps): Promise<{ rendered: RenderedKeyImage[]; sopClasses: Map<string, string> }> {
   if (!c.result?.keyImages.length || !c.source?.seriesDir) return { rendered: [], sopClasses: new Map() };
   try {
-    const r = await renderKeyImages(c.source.seriesDir, c.result.keyImages);
+    // The overlay is the engine's own label map, when it was stored (docs/design.md §5 "Label maps").
+    const map = c.labelMap?.status === 'stored' ? { path: deps.artifacts.artifactPath(c.id, REPORT_ARTIFACTS.labelMap), segments: c.labelMap.segments } : undefined;
+    const r = await renderKeyImages(c.source.seriesDir, c.result.keyImages, map);
     if (r.missing.length) deps.logger.warn({ caseId: c.id, missing: r.missing.length }, 'key images not found in the spooled series');
     return r;
   } catch (err) {
@@ -50,7 +52,7 @@ export async function writePreliminaryDocuments(c: Case, now: Date, deps: Deps):
   return refs;
 }
 
-/** After signature: final FHIR DiagnosticReport, verified SR, PDF and Encapsulated PDF. */
+/** After signature: final FHIR DiagnosticReport, verified SR, PDF and Encapsulated PDF; the PACS gets the SR, the SEG and the Encapsulated PDF. */
 export async function writeFinalDocuments(c: Case, now: Date, deps: Deps): Promise<{ refs: ArtifactRef[]; pacsFiles: string[] }> {
   const w = (name: string, type: string, data: Buffer | string) => deps.artifacts.writeArtifact(c.id, name, type, data);
   const { rendered, sopClasses } = await keyImagesOf(c, deps);
@@ -63,5 +65,8 @@ export async function writeFinalDocuments(c: Case, now: Date, deps: Deps): Promi
     await w(REPORT_ARTIFACTS.pdf, 'application/pdf', pdf),
     await writeDicom(c, REPORT_ARTIFACTS.pdfDicom, buildEncapsulatedPdf(c, pdf, { now, study }), deps),
   ];
-  return { refs, pacsFiles: [REPORT_ARTIFACTS.srFinal, REPORT_ARTIFACTS.pdfDicom].map((n) => deps.artifacts.artifactPath(c.id, n)) };
+  // The engine's label map (stored at analysis when it fit the series) goes to the PACS with the SR that
+  // references its segments (docs/design.md §5 "Reports").
+  const seg = c.labelMap?.status === 'stored' && c.artifacts.some((a) => a.name === REPORT_ARTIFACTS.labelMap) ? [REPORT_ARTIFACTS.labelMap] : [];
+  return { refs, pacsFiles: [REPORT_ARTIFACTS.srFinal, ...seg, REPORT_ARTIFACTS.pdfDicom].map((n) => deps.artifacts.artifactPath(c.id, n)) };
 }

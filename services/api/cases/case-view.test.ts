@@ -46,6 +46,12 @@ describe('caseView', () => {
     expect((caseView(failed, RAD) as Case).failure).toEqual({ ...failed.failure, reason: 'WADO-RS series: HTTP 500 from the PACS ([internal])' });
   });
 
+  it("records that the engine returned no label map, without the engine's address to others than an admin", () => {
+    const c = caseIn('awaiting_review', { labelMap: { status: 'none', reason: 'external http engine (engine.local:9000/ild) returned no label map: no overlay is shown' } });
+    expect((caseView(c, ADMIN) as Case).labelMap).toEqual(c.labelMap);
+    expect((caseView(c, RAD) as Case).labelMap).toEqual({ status: 'none', reason: 'external http engine ([internal]/ild) returned no label map: no overlay is shown' });
+  });
+
   it('does the same to timeline reasons', () => {
     const entries = [{ at: 'x', actor: 'worker:retrieve', from: 'retrieving', to: 'failed', reason: 'retrieve failed: http://pacs/x' }] as const;
     expect(timelineView(entries, ADMIN)[0]!.reason).toContain('http://pacs/x');

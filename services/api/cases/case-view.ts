@@ -52,6 +52,8 @@ function fullView(c: Case, viewer: Viewer): Partial<Case> {
   // Where the images are now: the spool, or only the PACS once retention removed them.
   (shown as Partial<Case> & { images?: ImagesLocation }).images = imagesLocation(c);
   if (failure) shown.failure = seesInternals(viewer) ? failure : { ...failure, reason: withoutInternals(failure.reason) };
+  // The label map's reason names the engine, whose name may hold its address (an http engine's).
+  if (c.labelMap && c.labelMap.status !== 'stored' && !seesInternals(viewer)) shown.labelMap = { ...c.labelMap, reason: withoutInternals(c.labelMap.reason) };
   return shown;
 }
 

@@ -6,13 +6,17 @@
 // physician out with the unsent decision kept as a draft for when they are back.
 import { finishSignIn, providerSettings, startSignIn } from './sign-in.js';
 
-/** Overlay classes and colours: the same as shared/reports/display-classes.ts CLASS_LEGEND (a unit test checks). */
-export const LEGEND = [
-  ['Ground glass', '#f0e442'],
-  ['Reticulation', '#e69f00'],
-  ['Honeycombing', '#d55e00'],
-  ['Emphysema', '#56b4e9'],
-  ['Consolidation', '#cc79a7'],
+/**
+ * The classes of the engine's label map in the reports' order, with their labels and overlay colours (null:
+ * not coloured): a copy of shared/engines/label-classes.ts EXTENT_ORDER, which a unit test holds it to.
+ */
+export const CLASSES = [
+  ['honeycombing', 'Honeycombing', '#d55e00'],
+  ['reticulation', 'Reticulation', '#e69f00'],
+  ['groundGlass', 'Ground glass', '#f0e442'],
+  ['emphysema', 'Emphysema', '#56b4e9'],
+  ['consolidation', 'Consolidation', '#cc79a7'],
+  ['normal', 'Normal lung', null],
 ];
 const CATEGORIES = {
   uip: 'UIP pattern',
@@ -297,8 +301,11 @@ async function renderCase(id) {
       c.images?.purgedAt ? h('p', { class: 'banner info small', id: 'images-in-pacs', role: 'note' },
         `${c.images.note} Removed on ${when(c.images.purgedAt)}; study ${c.images.studyInstanceUid || '—'}, series ${c.images.seriesInstanceUid || '—'}.`) : null,
       viewer, caption, thumbs,
-      h('div', { class: 'legend', 'aria-label': 'Overlay legend' }, LEGEND.map(([label, colour]) => h('span', { style: { '--c': colour } }, label))),
-      h('p', { class: 'small muted' }, 'Lung window W1500 / L−600. The colours show each pixel\'s class on this slice; the numbers are the engine\'s, over the whole volume.'),
+      // The overlay is the engine's label map; an engine without one shows none, and the page says why.
+      c.labelMap && c.labelMap.status !== 'stored'
+        ? h('p', { class: 'banner info small', id: 'no-overlay', role: 'note' }, `No overlay: ${c.labelMap.reason}.`)
+        : h('div', { class: 'legend', 'aria-label': 'Overlay legend' }, CLASSES.filter(([, , colour]) => colour).map(([, label, colour]) => h('span', { style: { '--c': colour } }, label))),
+      h('p', { class: 'small muted' }, 'Lung window W1500 / L−600. The colours are the engine\'s own class of each voxel (its label map); the numbers are the engine\'s, over the whole volume.'),
     ),
   );
   const decisionPanel = h('section', { class: 'panel', id: 'decision' });
@@ -314,9 +321,8 @@ async function renderCase(id) {
     h('section', { class: 'panel' },
       h('h2', {}, 'Quantities (% of lung)'),
       h('dl', { class: 'q', id: 'quantities' },
-        row('Fibrosis (reticulation + honeycombing)', `${fibrosis}%`), row('Honeycombing', `${q.extents.honeycombing}%`),
-        row('Reticulation', `${q.extents.reticulation}%`), row('Ground glass', `${q.extents.groundGlass}%`),
-        row('Emphysema', `${q.extents.emphysema}%`), row('Consolidation', `${q.extents.consolidation}%`),
+        row('Fibrosis (reticulation + honeycombing)', `${fibrosis}%`),
+        ...CLASSES.filter(([key]) => key !== 'normal').flatMap(([key, label]) => row(label, `${q.extents[key]}%`)),
         row('Lung volume', `${q.lungVolumeMl} mL`), row('Mean lung density', `${q.meanLungDensityHu} HU`),
         row('HAA (−600…−250 HU)', `${q.haaPercent}%`), row('LAA (< −950 HU)', `${q.laa950Percent}%`),
         row('Subpleural fraction of fibrosis', String(q.subpleuralFibrosisFraction))),

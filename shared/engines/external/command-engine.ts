@@ -2,12 +2,13 @@
  * The `command:/path` engine adapter (docs/design.md §5), the way container-packaged imaging AI apps run
  * (MONAI Deploy's App SDK and similar: an input folder in, an output folder out): the series is linked
  * (or copied, across file systems) into a fresh input folder, the program runs with `ILDFLOW_INPUT_DIR`
- * and `ILDFLOW_OUTPUT_DIR`, and its answer is `result.json` in the output folder. The program runs in its
+ * and `ILDFLOW_OUTPUT_DIR`, and its answer is `result.json` in the output folder, with its label map as
+ * `seg.dcm` beside it when it has one. The program runs in its
  * own process group with a minimal environment (no ildflow secrets), and the whole group is killed on
  * timeout, on abort, and when this process exits. Failure policy: see external.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFile, link, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, link, mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { scanSeriesDir } from '../../dicom/read-instance.js';
@@ -26,6 +27,9 @@ const MAX_RESULT_BYTES = 4 * 1024 * 1024;
 export const EXIT_NOT_ELIGIBLE = 65;
 /** Variables passed through to the program; nothing else of ildflow's environment (tokens, secrets). */
 const PASSED_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'NODE_OPTIONS'] as const;
+
+/** The program's label map, a DICOM SEG, in its output folder (docs/design.md §5 "Label maps"); optional. */
+export const LABEL_MAP_FILE = 'seg.dcm';
 
 /** Live engine process groups, killed if this process exits while they run. */
 const live = new Set<ChildProcess>();
@@ -51,7 +55,9 @@ export function createCommandEngine(spec: string, opts: ExternalEngineOptions = 
         await mkdir(outputDir);
         await stageSeries(input.seriesDir, inputDir);
         await run(program, args, input, inputDir, outputDir, descriptor.name, timeoutMs, signal);
-        return await readResult(join(outputDir, 'result.json'), descriptor.name, input);
+        const result = await readResult(join(outputDir, 'result.json'), descriptor.name, input);
+        if (input.labelMapPath) await takeLabelMap(join(outputDir, LABEL_MAP_FILE), input.labelMapPath);
+        return result;
       } finally {
         await rm(work, { recursive: true, force: true });
       }
@@ -140,6 +146,18 @@ async function readResult(file: string, name: string, input: EngineInput): Promi
     throw new EngineFailed(`${name} exited without writing result.json to ILDFLOW_OUTPUT_DIR`);
   }
   return acceptAnswer(name, text, input);
+}
+
+/** Moves the program's `seg.dcm` to where ildflow checks it (copies across file systems); none: nothing. */
+async function takeLabelMap(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return; // no label map: the case records that this engine returned none
+    if (code !== 'EXDEV') throw err;
+    await copyFile(from, to);
+  }
 }
 
 function killGroup(child: ChildProcess, sig: NodeJS.Signals): void {

@@ -95,6 +95,9 @@ export function deadline(signal: AbortSignal, timeoutMs: number): { signal: Abor
   };
 }
 
+/** HTTP statuses worth asking again: a timeout, throttling, a server error. */
+export const isTransient = (status: number): boolean => status === 408 || status === 429 || status >= 500;
+
 export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason as Error);

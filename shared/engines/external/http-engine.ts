@@ -6,19 +6,24 @@
  * - 202 with `Location` (and optionally `Retry-After`): ildflow polls that URL — on the engine's own
  *   origin only — until it answers 200, or
  * - 422 when it refuses the series (the case becomes `ineligible` with the engine's words).
+ * The 200 answer is the result as JSON — which may name its label map (a DICOM SEG, docs/design.md §5
+ * "Label maps") as `"labelMap": {"href": "…"}`, fetched from the engine's own origin only — or a
+ * `multipart/related` body with the result as an `application/json` part and the SEG as an
+ * `application/dicom` part, streamed to disk (label-map.ts).
  * Network errors, 408/429 and 5xx are retried a few times here, then surface as a retryable failure (the
  * analyze job's own backoff takes over); everything is bounded by the timeout. See external.ts for the
  * failure policy.
  */
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web';
 import { scanSeriesDir } from '../../dicom/read-instance.js';
 import { EngineFailed, NotEligible } from '../../errors.js';
 import type { EngineInput, EngineResult, IldEngine } from '../contract.js';
-import { DEFAULT_ENGINE_TIMEOUT_MS, acceptAnswer, deadline, externalDescriptor, quote, sleep, type ExternalEngineOptions } from './external.js';
+import { DEFAULT_ENGINE_TIMEOUT_MS, acceptAnswer, deadline, externalDescriptor, isTransient, quote, sleep, type ExternalEngineOptions } from './external.js';
+import { fetchLabelMap, labelMapHref, readMultipartAnswer } from './label-map.js';
 
 /** POST attempts before the adapter gives up on this job attempt (network errors, 408, 429, 5xx). */
 const POST_ATTEMPTS = 3;
@@ -82,7 +87,7 @@ async function submit(url: URL, input: EngineInput, name: string, signal: AbortS
       lastProblem = `cannot reach ${name}: ${networkReason(err)}`;
       continue;
     }
-    if (res.status === 200) return acceptAnswer(name, await readCapped(res, name), input);
+    if (res.status === 200) return readAnswer(res, url, name, input, signal);
     if (res.status === 202) return poll(url, res, input, name, signal);
     const body = await readCapped(res, name).catch(() => '');
     if (res.status === 422) throw new NotEligible([`${name} refused the series: ${problemDetail(body)}`]);
@@ -118,7 +123,7 @@ async function poll(base: URL, accepted: Response, input: EngineInput, name: str
       if (++failures >= POLL_FAILURES_TOLERATED) throw new EngineFailed(`cannot poll ${name}: ${networkReason(err)}`, { retryable: true });
       continue;
     }
-    if (res.status === 200) return acceptAnswer(name, await readCapped(res, name), input);
+    if (res.status === 200) return readAnswer(res, base, name, input, signal);
     const body = await readCapped(res, name).catch(() => '');
     if (res.status === 202) {
       failures = 0;
@@ -143,7 +148,29 @@ export async function* stowBody(files: readonly string[], boundary: string): Asy
   yield Buffer.from(`--${boundary}--\r\n`, 'latin1');
 }
 
-const isTransient = (status: number): boolean => status === 408 || status === 429 || status >= 500;
+/** A 200 answer: JSON (with an optional label-map reference) or multipart (result and SEG parts). */
+async function readAnswer(res: Response, base: URL, name: string, input: EngineInput, signal: AbortSignal): Promise<EngineResult> {
+  const type = res.headers.get('content-type');
+  if (type && /^\s*multipart\//i.test(type)) {
+    const json = await readMultipartAnswer(res, type, name, MAX_ANSWER_BYTES, input.labelMapPath);
+    return acceptAnswer(name, json, input);
+  }
+  const text = await readCapped(res, name);
+  const result = acceptAnswer(name, text, input);
+  const href = labelMapHref(text);
+  if (href && input.labelMapPath) {
+    try {
+      await fetchLabelMap(href, base, name, input.labelMapPath, signal);
+    } catch (err) {
+      // The map is optional: one the engine names but will not give is dropped with the reason, unless
+      // asking again may help (a network error, a 5xx), when the analysis is retried.
+      if (!(err instanceof EngineFailed) || err.retryable || !input.onLabelMapProblem) throw err;
+      await rm(input.labelMapPath, { force: true });
+      input.onLabelMapProblem(err.detail);
+    }
+  }
+  return result;
+}
 
 function retryAfterMs(h: string | null): number {
   const s = h ? Number(h) : NaN;

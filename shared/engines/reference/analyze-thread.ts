@@ -9,7 +9,7 @@ import { analyzeSeriesDir, type ThreadReply, type ThreadRequest } from './refere
 const request = workerData as ThreadRequest;
 let reply: ThreadReply;
 try {
-  reply = { ok: true, result: await analyzeSeriesDir(request.dir, request.ids, { threads: request.threads }) };
+  reply = { ok: true, result: await analyzeSeriesDir(request.dir, request.ids, { threads: request.threads, labelMapPath: request.labelMapPath }) };
 } catch (err) {
   reply = {
     ok: false,

@@ -6,6 +6,9 @@ import { InvalidDicom, NotEligible } from '../../errors.js';
 import { EngineResult } from '../contract.js';
 import { generatePhantom, type PhantomResult } from '../../phantom/generate-phantom.js';
 import { analyzeSeriesDir, createReferenceEngine } from './reference-engine.js';
+import { scanSeriesDir } from '../../dicom/read-instance.js';
+import { readSegHeader } from '../../dicom/seg/read-seg.js';
+import { checkLabelMap } from '../label-map-check.js';
 
 let root: string;
 let eligible: PhantomResult;
@@ -33,6 +36,18 @@ describe('reference engine', () => {
     const { timings: _a, ...restThread } = viaThread;
     const { timings: _b, ...restLocal } = inProcess;
     expect(restThread).toEqual(restLocal);
+  });
+
+  it('writes its label map as a DICOM SEG that fits the series, one segment per class it found', async () => {
+    const labelMapPath = join(root, 'label-map.dcm');
+    const r = await createReferenceEngine().analyze({ ...input(eligible, 'eligible'), labelMapPath }, new AbortController().signal);
+    const seg = await readSegHeader(labelMapPath);
+    const fit = checkLabelMap(seg, (await scanSeriesDir(join(root, 'eligible'))).instances.map((i) => i.header));
+    expect(fit.ok).toBe(true);
+    const keys = fit.ok ? fit.segments.map((x) => x.key) : [];
+    expect(keys).toContain('normal');
+    // A class the result reports a share of lung for is in the map (the map is what the result counted).
+    for (const [key, pct] of Object.entries(r.quantities.extents)) if (pct >= 0.1) expect(keys).toContain(key);
   });
 
   it('keeps the event loop free while the thread works', async () => {

@@ -11,10 +11,17 @@ import { assembleVolume } from '../../volume/assemble-volume.js';
 import { checkRequirements } from '../requirements.js';
 import { analyzeVolume, type StageHook } from './analyze-volume.js';
 import { REFERENCE_DESCRIPTOR } from './descriptor.js';
-import { startSiblingThread } from './threads.js';
+import { sharedArray, startSiblingThread } from './threads.js';
+import { writeLabelMap } from './write-label-map.js';
 
 export type SeriesIds = Partial<Pick<EngineInput, 'studyInstanceUid' | 'seriesInstanceUid'>>;
-export type AnalyzeDirOptions = { threads?: number; now?: () => Date; onStage?: StageHook };
+export type AnalyzeDirOptions = {
+  threads?: number;
+  now?: () => Date;
+  onStage?: StageHook;
+  /** When given, the label map is written there as a DICOM SEG (write-label-map.ts). */
+  labelMapPath?: string;
+};
 export type ReferenceEngineOptions = {
   /** Threads per analysis (ILDFLOW_ENGINE_THREADS; 0 = every core). */
   threads?: number;
@@ -39,7 +46,13 @@ export async function analyzeSeriesDir(dir: string, ids: SeriesIds = {}, opts: A
   }
   const reasons = checkRequirements(s, REFERENCE_DESCRIPTOR.requirements);
   if (reasons.length) throw new NotEligible(reasons);
-  const analysis = await analyzeVolume(volume, { threads: opts.threads, onStage: opts.onStage });
+  // One byte per voxel, on shared memory so the classifying threads fill it in place (analyze-volume.ts).
+  const classMap = opts.labelMapPath ? sharedArray(Uint8Array, volume.width * volume.height * volume.depth) : undefined;
+  const analysis = await analyzeVolume(volume, { threads: opts.threads, onStage: opts.onStage, classMap });
+  if (classMap && opts.labelMapPath && classMap.some((v) => v !== 0)) {
+    await writeLabelMap(opts.labelMapPath, volume, classMap, dir, REFERENCE_DESCRIPTOR, now());
+    opts.onStage?.('label map (DICOM SEG)');
+  }
   const finished = now();
   return EngineResult.parse({
     ...analysis,
@@ -52,14 +65,22 @@ export type ThreadReply =
   | { ok: true; result: unknown }
   | { ok: false; error: { name: string; detail: string; reasons?: readonly string[] } };
 
-export type ThreadRequest = { dir: string; ids: SeriesIds; threads: number };
+export type ThreadRequest = { dir: string; ids: SeriesIds; threads: number; labelMapPath?: string };
 
 /** Creates the reference engine; each `analyze` call runs on its own worker thread. */
 export function createReferenceEngine(opts: ReferenceEngineOptions = {}): IldEngine {
   return {
     descriptor: REFERENCE_DESCRIPTOR,
     analyze: (input, signal) =>
-      runOnThread({ dir: input.seriesDir, ids: { studyInstanceUid: input.studyInstanceUid, seriesInstanceUid: input.seriesInstanceUid }, threads: opts.threads ?? 0 }, signal),
+      runOnThread(
+        {
+          dir: input.seriesDir,
+          ids: { studyInstanceUid: input.studyInstanceUid, seriesInstanceUid: input.seriesInstanceUid },
+          threads: opts.threads ?? 0,
+          ...(input.labelMapPath ? { labelMapPath: input.labelMapPath } : {}),
+        },
+        signal,
+      ),
   };
 }
 

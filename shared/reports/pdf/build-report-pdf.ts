@@ -10,7 +10,7 @@ import type { Case } from '../../domain/case.js';
 import { addendumLines } from '../addendum-text.js';
 import { CATEGORY_TEXT } from '../category-text.js';
 import { fibrosisExtentPercent } from '../key-quantities.js';
-import { CLASS_LEGEND } from '../display-classes.js';
+import { EXTENT_ORDER, LABEL_CLASSES } from '../../engines/label-classes.js';
 import type { RenderedKeyImage } from '../key-image-png.js';
 import { regulatoryText } from '../sr/build-ild-sr.js';
 
@@ -100,12 +100,7 @@ export async function buildReportPdf(c: Case, opts: BuildPdfOptions): Promise<Bu
     ['Lung volume', `${fmt(q.lungVolumeMl, 0)} mL`],
     ['Mean lung density', `${fmt(q.meanLungDensityHu, 0)} HU`],
     ['Fibrosis extent (reticulation + honeycombing)', `${fibrosisExtentPercent(q.extents)} %`],
-    ['Honeycombing', `${fmt(q.extents.honeycombing)} %`],
-    ['Reticulation', `${fmt(q.extents.reticulation)} %`],
-    ['Ground glass', `${fmt(q.extents.groundGlass)} %`],
-    ['Emphysema', `${fmt(q.extents.emphysema)} %`],
-    ['Consolidation', `${fmt(q.extents.consolidation)} %`],
-    ['Normal lung', `${fmt(q.extents.normal)} %`],
+    ...EXTENT_ORDER.map((c): [string, string] => [c.label, `${fmt(q.extents[c.key])} %`]),
     ['High-attenuation area (-600 to -250 HU)', `${fmt(q.haaPercent)} %`],
     ['Low-attenuation area (< -950 HU)', `${fmt(q.laa950Percent)} %`],
     ['Subpleural fraction of fibrosis', fmt(q.subpleuralFibrosisFraction, 2)],
@@ -140,9 +135,13 @@ export async function buildReportPdf(c: Case, opts: BuildPdfOptions): Promise<Bu
   doc.x = 48;
   doc.y = y + 4;
 
+  // The overlay is the engine's label map (docs/design.md §5 "Label maps"); without one there is none, and
+  // the report says so and why.
+  const map = c.labelMap?.status === 'stored' ? c.labelMap : undefined;
+  const noOverlay = c.labelMap && c.labelMap.status !== 'stored' ? c.labelMap.reason : map ? undefined : 'the engine returned no label map: no overlay is shown';
   if (opts.keyImages.length) {
     doc.addPage();
-    heading('Key images (lung window W1500/L-600, class overlay)');
+    heading(map ? "Key images (lung window W1500/L-600, the engine's label map)" : 'Key images (lung window W1500/L-600, no overlay)');
     const size = 160;
     let x = 48;
     y = doc.y;
@@ -158,16 +157,18 @@ export async function buildReportPdf(c: Case, opts: BuildPdfOptions): Promise<Bu
     doc.fontSize(10);
     y = Math.max(doc.y, y + size + 36);
     let lx = 48;
-    for (const l of CLASS_LEGEND) {
-      doc.rect(lx, y, 10, 10).fill([l.rgb[0], l.rgb[1], l.rgb[2]]);
+    for (const l of map ? LABEL_CLASSES.filter((cls) => cls.rgb && map.segments.some((s) => s.key === cls.key)) : []) {
+      doc.rect(lx, y, 10, 10).fill([l.rgb![0], l.rgb![1], l.rgb![2]]);
       doc.fillColor('black').fontSize(9).text(l.label, lx + 14, y, { width: 90 });
       lx += 100;
     }
     doc.x = 48;
     doc.y = y + 16;
     doc.fontSize(8).fillColor('#555');
-    t('The overlay is a per-slice display of the classes; the measurements above are the engine\'s, computed over the whole volume.');
+    t(noOverlay ? pdfSafe(`No overlay: ${noOverlay}.`) : "The colours are the engine's own class of each voxel (its label map, a DICOM SEG); the measurements above are the engine's, over the whole volume.");
     doc.fillColor('black').fontSize(10);
+  } else if (noOverlay) {
+    t(pdfSafe(`No overlay: ${noOverlay}.`));
   }
 
   heading('Physician review');

@@ -6,7 +6,7 @@ import type { Case } from '../../domain/case.js';
 import { reportUids } from '../dicom-uids.js';
 import type { BuiltDicom } from '../sr/build-ild-sr.js';
 import { da, dtOf, tm } from '../sr/dicom-time.js';
-import { writePart10 } from '../sr/write-part10.js';
+import { writePart10 } from '../../dicom/write-part10.js';
 import type { StudyContext } from '../study-context.js';
 
 export const ENCAPSULATED_PDF_STORAGE = '1.2.840.10008.5.1.4.1.1.104.1';

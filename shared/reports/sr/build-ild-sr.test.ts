@@ -2,6 +2,7 @@ import dcmjs from 'dcmjs';
 import { describe, expect, it } from 'vitest';
 import { makeSignedCase } from '../../billing/test-fixtures.js';
 import { reportUids } from '../dicom-uids.js';
+import { REPORT_ARTIFACTS } from '../report-refs.js';
 import { studyContextFromCase } from '../study-context.js';
 import { buildIldSr, COMPREHENSIVE_3D_SR, personName } from './build-ild-sr.js';
 import { decimalString } from './content-items.js';
@@ -76,5 +77,44 @@ describe('SR value helpers', () => {
   it.each([[3820, '3820'], [-742.5, '-742.5'], [0.123456789, '0.123457'], [1e20, '100000000000000000000'.length > 16 ? '1.00000000e+20' : '']])('decimalString(%s) fits DS: %s', (v, s) => {
     expect(decimalString(v)).toBe(s);
     expect(decimalString(v).length).toBeLessThanOrEqual(16);
+  });
+});
+
+describe('buildIldSr with the engine label map', () => {
+  const SEG = { sopClassUid: '1.2.840.10008.5.1.4.1.1.66.4', sopInstanceUid: '2.25.77', seriesInstanceUid: '2.25.78', studyInstanceUid: '2.25.79' };
+  const withMap = () => {
+    const c = makeSignedCase();
+    return {
+      ...c,
+      labelMap: { status: 'stored' as const, sopInstanceUid: SEG.sopInstanceUid, segments: [{ number: 1, key: 'normal' }, { number: 3, key: 'reticulation' }] },
+      artifacts: [...c.artifacts, { name: REPORT_ARTIFACTS.labelMap, mediaType: 'application/dicom', sha256: 'x', bytes: 1, createdAt: NOW.toISOString(), dicom: SEG }],
+    };
+  };
+  const groups = (ds: Record<string, any>) => {
+    const measurements = ds.ContentSequence.find((i: any) => i.ConceptNameCodeSequence[0].CodeValue === '126010');
+    return measurements.ContentSequence.filter((g: any) => g.ContentTemplateSequence?.[0]?.TemplateIdentifier === '1411');
+  };
+
+  it("gives each class of the SEG a TID 1411 group with its volume and share of lung, referencing the SEG's segment (PS3.16 TID 1411 rows 3, 8, 9)", () => {
+    const c = withMap();
+    const ds = read(build('final', c).bytes);
+    const [normal, retic] = groups(ds);
+    const item = (g: any, codeValue: string) => g.ContentSequence.find((i: any) => i.ConceptNameCodeSequence[0].CodeValue === codeValue);
+    expect(item(retic, '121071').ConceptCodeSequence[0]).toMatchObject({ CodeValue: '112113', CodingSchemeDesignator: 'DCM', CodeMeaning: 'Reticular pattern' });
+    expect(item(retic, '121191').ReferencedSOPSequence[0]).toMatchObject({ ReferencedSOPClassUID: SEG.sopClassUid, ReferencedSOPInstanceUID: SEG.sopInstanceUid, ReferencedSegmentNumber: 3 });
+    expect(item(retic, '121232').UID).toBe(c.source!.seriesInstanceUid);
+    const q = c.result!.quantities;
+    expect(Number(item(retic, '118565006').MeasuredValueSequence[0].NumericValue)).toBeCloseTo((q.lungVolumeMl * q.extents.reticulation) / 100, 3);
+    expect(Number(item(retic, 'LUNG-SHARE').MeasuredValueSequence[0].NumericValue)).toBe(q.extents.reticulation);
+    expect(item(normal, '121191').ReferencedSOPSequence[0].ReferencedSegmentNumber).toBe(1);
+    const evidence = ds.CurrentRequestedProcedureEvidenceSequence[0].ReferencedSeriesSequence;
+    expect(evidence.map((s: any) => s.SeriesInstanceUID)).toContain(SEG.seriesInstanceUid);
+  });
+
+  it('has no per-class groups without a stored map, and says why', () => {
+    const c = { ...makeSignedCase(), labelMap: { status: 'none' as const, reason: 'example engine returned no label map: no overlay is shown' } };
+    const ds = read(build('final', c).bytes);
+    expect(groups(ds)).toEqual([]);
+    expect(JSON.stringify(ds)).toContain('returned no label map: no overlay is shown');
   });
 });

@@ -12,6 +12,10 @@
  *     CONTAINS Image Library > Image Library Group > IMAGE (key images)    TID 1600
  *     CONTAINS Imaging Measurements > Measurement Group                    TID 1501
  *                      Tracking Identifier/UID, Finding Site = lung, NUMs with UCUM units (TID 300)
+ *                    > one Measurement Group per class of the label map     TID 1411
+ *                      Tracking Identifier/UID, Finding = the class, Finding Site = lung,
+ *                      Referenced Segment (the SEG's segment), Source series for segmentation,
+ *                      Volume (mL) and share of lung (%) — when the engine's label map was stored
  *     CONTAINS Qualitative Evaluations                                     TID 1500 row 13
  *                      CODE CT pattern = the category (coded), TEXT rationale, decision
  *
@@ -25,12 +29,14 @@ import type { Case } from '../../domain/case.js';
 import type { Category, EngineResult } from '../../engines/contract.js';
 import { addendumLines } from '../addendum-text.js';
 import { CATEGORY_TEXT } from '../category-text.js';
+import { EXTENT_ORDER, LABEL_CLASSES } from '../../engines/label-classes.js';
+import { REPORT_ARTIFACTS } from '../report-refs.js';
 import { fibrosisExtentPercent } from '../key-quantities.js';
 import { derivedUid, reportUids } from '../dicom-uids.js';
 import type { StudyContext } from '../study-context.js';
 import { code, codeItem, container, dcm, image, num, sct, text, ucum, uidref, type Code, type Item } from './content-items.js';
 import { da, dtOf, tm } from './dicom-time.js';
-import { writePart10 } from './write-part10.js';
+import { writePart10 } from '../../dicom/write-part10.js';
 
 export const COMPREHENSIVE_3D_SR = '1.2.840.10008.5.1.4.1.1.88.34';
 export const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
@@ -66,12 +72,8 @@ export const SR_MEASUREMENTS: readonly Measurement[] = [
   { code: local('HAA', 'High-attenuation area -600 to -250 HU'), unit: PERCENT, value: (r) => r.quantities.haaPercent },
   { code: local('LAA950', 'Low-attenuation area below -950 HU'), unit: PERCENT, value: (r) => r.quantities.laa950Percent },
   { code: local('FIB-EXT', 'Fibrosis extent'), unit: PERCENT, value: (r) => fibrosisExtentPercent(r.quantities.extents) },
-  { code: local('HC-EXT', 'Honeycombing extent'), unit: PERCENT, value: (r) => r.quantities.extents.honeycombing },
-  { code: local('RET-EXT', 'Reticulation extent'), unit: PERCENT, value: (r) => r.quantities.extents.reticulation },
-  { code: local('GGO-EXT', 'Ground-glass extent'), unit: PERCENT, value: (r) => r.quantities.extents.groundGlass },
-  { code: local('EMPH-EXT', 'Emphysema extent'), unit: PERCENT, value: (r) => r.quantities.extents.emphysema },
-  { code: local('CONS-EXT', 'Consolidation extent'), unit: PERCENT, value: (r) => r.quantities.extents.consolidation },
-  { code: local('NORM-EXT', 'Normal lung extent'), unit: PERCENT, value: (r) => r.quantities.extents.normal },
+  // One NUM per class, worded and ordered by the one vocabulary (shared/engines/label-classes.ts).
+  ...EXTENT_ORDER.map((c): Measurement => ({ code: local(c.srExtentCode, `${c.label} extent`), unit: PERCENT, value: (r) => r.quantities.extents[c.key] })),
   { code: local('FIB-UPPER', 'Fibrosis extent, upper zone'), unit: PERCENT, value: (r) => r.quantities.zones.upper.fibrosisPercent },
   { code: local('FIB-MIDDLE', 'Fibrosis extent, middle zone'), unit: PERCENT, value: (r) => r.quantities.zones.middle.fibrosisPercent },
   { code: local('FIB-LOWER', 'Fibrosis extent, lower zone'), unit: PERCENT, value: (r) => r.quantities.zones.lower.fibrosisPercent },
@@ -112,6 +114,7 @@ export function buildIldSr(c: Case, opts: BuildSrOptions): BuiltDicom {
   const verified = opts.phase === 'final';
   if (verified && !review) throw new SrNotBuildable(`case ${c.id} has no signed review to verify the SR`);
   const uids = reportUids(c.id, c.attempt);
+  const u = (part: string) => derivedUid('ildflow', c.id, c.attempt, part);
   const sopInstanceUid = uids.srInstance(opts.phase);
   const now = opts.now;
   const engine = result.engine;
@@ -144,6 +147,9 @@ export function buildIldSr(c: Case, opts: BuildSrOptions): BuiltDicom {
     ...SR_MEASUREMENTS.map((m) => num('CONTAINS', m.code, m.value(result), m.unit)),
   ], '1501');
 
+  const labelMap = labelMapOf(c);
+  const classGroups = labelMap ? classMeasurementGroups(result, labelMap, source.seriesInstanceUid, (cls) => u(`class-${cls}`)) : [];
+
   const category = verified && review ? review.classification.category : result.classification.category;
   const rationale = verified && review ? review.classification.rationale : result.classification.rationale;
   const comment = dcm('121106', 'Comment');
@@ -151,6 +157,8 @@ export function buildIldSr(c: Case, opts: BuildSrOptions): BuiltDicom {
     code('CONTAINS', CT_PATTERN, CATEGORY_CODE[category]),
     ...rationale.map((r) => text('CONTAINS', comment, r)),
     text('CONTAINS', comment, regulatoryText(result)),
+    // The case records whether the engine's label map is what the per-class groups and overlays show.
+    ...(c.labelMap && c.labelMap.status !== 'stored' ? [text('CONTAINS', comment, c.labelMap.reason)] : []),
   ];
   if (verified && review) {
     const amended = review.decision === 'amend' ? ` (engine: ${CATEGORY_TEXT[result.classification.category]})` : '';
@@ -173,22 +181,26 @@ export function buildIldSr(c: Case, opts: BuildSrOptions): BuiltDicom {
       ...observers,
       code('HAS CONCEPT MOD', dcm('121058', 'Procedure reported'), sct('169069000', 'Computed tomography of chest')),
       imageLibrary,
-      container('CONTAINS', dcm('126010', 'Imaging Measurements'), [measurementGroup]),
+      container('CONTAINS', dcm('126010', 'Imaging Measurements'), [measurementGroup, ...classGroups]),
       container('CONTAINS', { value: 'C0034375', scheme: 'UMLS', meaning: 'Qualitative Evaluations' }, qualitative),
     ],
     '1500',
   );
 
   const s = opts.study;
-  const evidence = keyImages.length
-    ? [{
-        StudyInstanceUID: source.studyInstanceUid,
-        ReferencedSeriesSequence: [{
+  // PS3.3 C.17.2.3: every object the content references — the key images and the SEG.
+  const evidenceSeries = [
+    ...(keyImages.length
+      ? [{
           SeriesInstanceUID: source.seriesInstanceUid,
           ReferencedSOPSequence: keyImages.map((k) => ({ ReferencedSOPClassUID: sopClassOf(k.sopInstanceUid), ReferencedSOPInstanceUID: k.sopInstanceUid })),
-        }],
-      }]
-    : [];
+        }]
+      : []),
+    ...(labelMap && classGroups.length
+      ? [{ SeriesInstanceUID: labelMap.seriesInstanceUid, ReferencedSOPSequence: [{ ReferencedSOPClassUID: labelMap.sopClassUid, ReferencedSOPInstanceUID: labelMap.sopInstanceUid }] }]
+      : []),
+  ];
+  const evidence = evidenceSeries.length ? [{ StudyInstanceUID: source.studyInstanceUid, ReferencedSeriesSequence: evidenceSeries }] : [];
   const dataset: Record<string, unknown> & { SOPClassUID: string; SOPInstanceUID: string } = {
     SpecificCharacterSet: 'ISO_IR 192',
     InstanceCreationDate: da(now),
@@ -258,6 +270,42 @@ export function buildIldSr(c: Case, opts: BuildSrOptions): BuiltDicom {
     ...(evidence.length ? { CurrentRequestedProcedureEvidenceSequence: evidence } : {}),
   };
   return { bytes: writePart10(dataset), sopClassUid: COMPREHENSIVE_3D_SR, sopInstanceUid, seriesInstanceUid: uids.srSeries, studyInstanceUid: s.studyInstanceUid };
+}
+
+type StoredLabelMap = Readonly<{ sopClassUid: string; sopInstanceUid: string; seriesInstanceUid: string; segments: readonly Readonly<{ number: number; key: string }>[] }>;
+
+/** The engine's label map when it was stored with the case (the SEG artifact and its segments). */
+function labelMapOf(c: Case): StoredLabelMap | undefined {
+  const dicom = c.artifacts.find((a) => a.name === REPORT_ARTIFACTS.labelMap)?.dicom;
+  return c.labelMap?.status === 'stored' && dicom ? { ...dicom, segments: c.labelMap.segments } : undefined;
+}
+
+const SHARE_OF_LUNG = local('LUNG-SHARE', 'Share of lung volume');
+
+/**
+ * TID 1411 "Volumetric ROI Measurements", one group per segment of the SEG: the class as the Finding
+ * (row 3), the segment as Referenced Segment (row 8, an IMAGE item whose ReferencedSOPSequence names the
+ * segment number, PS3.3 C.18.3.1) with its source series (row 9), and the engine's figures for the class:
+ * its volume (TID 1419 with (118565006, SCT, "Volume")) and its share of the lung.
+ */
+function classMeasurementGroups(r: EngineResult, map: StoredLabelMap, sourceSeriesUid: string, trackingUid: (key: string) => string): Item[] {
+  return map.segments.flatMap((seg) => {
+    const cls = LABEL_CLASSES.find((x) => x.key === seg.key);
+    if (!cls) return [];
+    const pct = r.quantities.extents[cls.key];
+    const segment = image('CONTAINS', dcm('121191', 'Referenced Segment'), map.sopClassUid, map.sopInstanceUid);
+    (segment.ReferencedSOPSequence as Item[])[0]!.ReferencedSegmentNumber = seg.number;
+    return [container('CONTAINS', dcm('125007', 'Measurement Group'), [
+      text('HAS OBS CONTEXT', dcm('112039', 'Tracking Identifier'), cls.label),
+      uidref('HAS OBS CONTEXT', dcm('112040', 'Tracking Unique Identifier'), trackingUid(cls.key)),
+      code('CONTAINS', dcm('121071', 'Finding'), cls.type),
+      code('HAS CONCEPT MOD', sct('363698007', 'Finding Site'), sct('39607008', 'Lung structure')),
+      segment,
+      uidref('CONTAINS', dcm('121232', 'Source series for segmentation'), sourceSeriesUid),
+      num('CONTAINS', sct('118565006', 'Volume'), (r.quantities.lungVolumeMl * pct) / 100, ML),
+      num('CONTAINS', SHARE_OF_LUNG, pct, PERCENT),
+    ], '1411')];
+  });
 }
 
 export function regulatoryText(r: EngineResult): string {

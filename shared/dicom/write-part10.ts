@@ -1,6 +1,7 @@
 /**
- * Writes a naturalized dataset as a DICOM Part 10 file (Explicit VR Little Endian) with dcmjs. The only
- * place in shared/reports that touches dcmjs's writer; the builders hand it plain objects.
+ * Writes a naturalized dataset as a DICOM Part 10 file (Explicit VR Little Endian) with dcmjs: ildflow's one
+ * Part 10 writer (docs/style.md §11 "DICOM in one toolkit"); the SR, Encapsulated PDF and SEG builders hand
+ * it plain objects.
  */
 import dcmjs from 'dcmjs';
 
