@@ -27,6 +27,19 @@ async function run(pattern: PhantomPattern, seed: number) {
   return { dir, truth: groundTruth, result };
 }
 
+describe('a series without lungs the engine can find', () => {
+  it('is answered as not acceptable, with the reason, instead of failing inside the summary', { timeout: 60_000 }, async () => {
+    // 96 mm across at 1 mm: the legacy phantom's lungs are a few mL; before, summarize threw
+    // "Cannot read properties of undefined (reading 'fibrosis')" while picking key images.
+    const dir = join(root, 'tiny');
+    await generatePhantom({ dir, pattern: 'uip', seed: 1, rows: 96, columns: 96, slices: 60, sliceThicknessMm: 1 });
+    const result = await analyzeVolume(await assembleVolume(dir));
+    expect(result.quality.acceptable).toBe(false);
+    expect(result.quality.flags.join('\n')).toMatch(/lungs not found or very small/);
+    expect(result.keyImages).toEqual([]);
+  });
+});
+
 describe('analyzeVolume on the legacy phantom', () => {
   it.each<[PhantomPattern, string]>([
     ['uip', 'uip'],

@@ -6,6 +6,7 @@
  */
 import { LABEL } from './body.js';
 import { HOLE } from './air-holes.js';
+import { VOXEL, basinScratch, markAirBasins, type BasinLimits } from './air-basins.js';
 import { boxMeanScratch, boxMeanSlice, type Box3, type DenoisedLungs } from './denoise.js';
 import { TEXTURE_RADIUS } from './scan-physics.js';
 import { distanceScratch, sliceDistances, type DistanceScratch } from './pleural-distance.js';
@@ -18,6 +19,18 @@ const DEBUG = (globalThis as { __ildflowClassifyDebug?: (i: number, rise: number
 
 export const CLASS = { normal: 0, groundGlass: 1, reticulation: 2, honeycombing: 3, emphysema: 4, consolidation: 5 } as const;
 export const CLASS_NAMES = ['normal', 'groundGlass', 'reticulation', 'honeycombing', 'emphysema', 'consolidation'] as const;
+
+/** The largest honeycomb cysts are about 25 mm across (Hansell 2008; Fleischner glossary): an enclosed
+ *  cell wider than that is open lung. */
+const CYST_MAX_DIAMETER_MM = 25;
+/** An air cell has at least this many voxels on its slice (fewer is a noise pocket between walls). */
+const CYST_MIN_VOXELS = 3;
+/** An enclosed cell is air when its raw mean lies this many of its own noise SDs below parenchyma. */
+const CELL_NOISE_MARGIN = 3;
+/** A cell's wall is raised above parenchyma by at least this fraction of C on the denoised density: a
+ *  0.5 mm septum of soft tissue through a sharp kernel's PSF and the 3-voxel box keeps about a quarter
+ *  of its contrast (erf(t / 2√2σ) with σ ≈ 0.85 mm), a 1 mm one about 0.45. */
+const CELL_WALL_K = 0.25;
 
 /** Subpleural band: the outer 15 mm of lung, where UIP begins. */
 export const SUBPLEURAL_DEPTH_MM = 15;
@@ -113,6 +126,23 @@ export function createClassifier(inp: SliceInput): Classifier {
   const reachR = coreR + Math.max(1, Math.round((2 * inp.psfSigmaMm + inp.denoiseRadiusMm) / ps));
   const vessel = new Uint8Array(bn), core = new Uint8Array(bn), brightMask = new Uint8Array(bn), lung = new Uint8Array(bn);
   const morph = squareScratch(bw, bh);
+  // The pleural rim: lung voxels within reach of the chest wall's blurred edge (2 PSF σ + the box) are
+  // raised by the wall, not by disease — a step of C that is still 2 % of C at 2σ — and that step is
+  // steep, so they read as raised, textured lung. They are classified, but left out of the window
+  // statistics, as vessels are. Without it a soft kernel (σ 1.2 mm) made 4 % of a normal lung reticulation
+  // and an emphysema series "fibrosis" (docs/reference-engine.md, "Classes").
+  const rimMm = 2 * inp.psfSigmaMm + inp.denoiseRadiusMm;
+  // Enclosed air cells (air-basins.ts): a cell's mean over n voxels has the denoising box's noise scaled
+  // by √(box voxels / n) — the box is itself such a mean — and must also clear the kernel's undershoot.
+  const open = new Uint8Array(bn), voxelKind = new Uint8Array(bn), rel = new Float32Array(bn), airCell = new Uint8Array(bn);
+  const cells = basinScratch(bn);
+  const boxVoxels = (2 * inp.denoiseRadiusPx + 1) ** 2 * (2 * inp.denoiseRadiusZ + 1);
+  const meanContrast = inp.t.tissue - inp.parenchyma[(box.y0 + box.y1) >> 1]!;
+  const cellLimits: BasinLimits = {
+    minVoxels: CYST_MIN_VOXELS,
+    maxVoxels: Math.ceil((Math.PI * (CYST_MAX_DIAMETER_MM / 2) ** 2) / (sx * sy)),
+    margin: (n) => Math.max(CELL_NOISE_MARGIN * inp.t.noise * Math.sqrt(boxVoxels / n), inp.edgeUndershoot * meanContrast),
+  };
 
   function classify(z: number, classMap?: Uint8Array): SliceStats {
     const st = emptySliceStats();
@@ -132,11 +162,25 @@ export function createClassifier(inp: SliceInput): Classifier {
         brightMask[i] = lung[i] && hs[i] === HOLE.none && density[i]! > bright[y]! ? 1 : 0;
       }
     }
+    // Enclosed air cells: the lung cut along voxels raised above parenchyma (walls, vessels).
+    for (let y = 0; y < bh; y++) {
+      const P = inp.parenchyma[box.y0 + y]!, src = base + (box.y0 + y) * w + box.x0;
+      for (let x = 0; x < bw; x++) {
+        const i = y * bw + x;
+        open[i] = lung[i] && density[i]! <= P + CELL_WALL_K * contrast[y]! ? 1 : 0;
+        rel[i] = inp.hu[src + x]! - P;
+        voxelKind[i] = hs[i] === HOLE.tube ? VOXEL.airway : lung[i] && density[i]! < darker[y]! ? VOXEL.air : VOXEL.plain;
+      }
+    }
+    airCell.fill(0);
+    markAirBasins(open, rel, voxelKind, bw, bh, cellLimits, cells, airCell);
     erodeSquare(brightMask, bw, bh, coreR, morph, core);
     dilateSquare(core, bw, bh, reachR, morph, vessel);
     let any = false;
     const tex = ownTexture ? texture : density;
     if (ownTexture) boxMeanSlice(inp.hu, inp.labels, w, h, box, TEXTURE_RADIUS, inp.denoiseRadiusZ, z, texture, textureScratch!);
+    sliceDistances(inp.zDist, bw, bh, zi, sx, sy, sz, scratch, depth);
+    const half = ps / 2;
     // Summed-area tables over lung voxels (window-sums.ts). The pad's first rows and columns stay zero.
     const { S, pad, rows, cols } = sat;
     const stride = cols * QUANTITIES;
@@ -154,9 +198,9 @@ export function createClassifier(inp: SliceInput): Classifier {
           if (ownTexture) sTx += tex[i]!;
           // Airway lumen (a tube) is not cyst air, even inside fibrosis.
           const hl = hs[i]!;
-          if (hl === HOLE.round || (hl === HOLE.none && v < darker[y]!)) dk++;
+          if (hl === HOLE.round || (hl === HOLE.none && (v < darker[y]! || airCell[i]))) dk++;
           if (hl !== HOLE.none) { ho++; sHo += v; }
-          else if (!vessel[i]) {
+          else if (!vessel[i] && depth[i]! - half >= rimMm) {
             nh++; sNH += v;
             if (v > dense[y]!) dn++;
             if (v > elevated[y]!) el++;
@@ -181,7 +225,7 @@ export function createClassifier(inp: SliceInput): Classifier {
         const x = X - 1 - pad;
         const i = y * bw + x;
         if (inBox && x < bw && lung[i]) {
-          if (hs[i] === HOLE.none && !vessel[i]) {
+          if (hs[i] === HOLE.none && !vessel[i] && depth[i]! - half >= rimMm) {
             const v = tex[i]!;
             const cell = t - stride - QUANTITIES; // the window centred on (x, y)
             const mean = winF(cell, meanField) / winF(cell, Q.cnt);
@@ -191,9 +235,7 @@ export function createClassifier(inp: SliceInput): Classifier {
         S[t + Q.fine] = S[t - stride + Q.fine]! + e;
       }
     }
-    sliceDistances(inp.zDist, bw, bh, zi, sx, sy, sz, scratch, depth);
     const split = splitColumn(inp.labels, base, w, box, columns);
-    const half = ps / 2;
     for (let y = 0; y < bh; y++) {
       const P = inp.parenchyma[box.y0 + y]!, C = contrast[y]!;
       for (let x = 0; x < bw; x++) {

@@ -164,7 +164,8 @@ export function summarize(s: SummaryInput): AnalysisResult {
         lungCheck: lungThreshold(s.parenchymaHu, physics.tissueHu),
       },
     },
-    keyImages: keyImages(volume, stats, first, last, pct),
+    // No lung, no key image: a series without lungs is refused by quality, not a crash here.
+    keyImages: lungSlices.length ? keyImages(volume, stats, first, last, pct) : [],
   };
 }
 
