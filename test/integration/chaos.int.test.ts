@@ -30,6 +30,13 @@ const PATIENT = { id: 'MRN-CHAOS-1', name: 'CHAOS^CARL', birthDate: '1949-05-05'
  */
 const KILL_PLAN: readonly QueueName[] = ['retrieve', 'report', 'analyze', 'report', 'billing', 'retrieve', 'analyze', 'report', 'billing', 'analyze'];
 const STRIKE_WAIT_MS = 6_000;
+/**
+ * The faults stand for unrelated crashes, which seldom hit one job again and again: no job is struck more
+ * than this often. A job struck more often than workers/stage.ts allows (its sixth stall) is failed as a
+ * poison job, which is right in production and is not what this test is about. Without the cap, a slow
+ * analysis on a loaded machine is the job running at every kill, since a stalled job is handed out first.
+ */
+const STRIKES_PER_JOB = 3;
 
 describe('chaos: a worker killed in the middle of every stage', () => {
   const prefix = newPrefix('chaos');
@@ -99,6 +106,9 @@ describe('chaos: a worker killed in the middle of every stage', () => {
     let kills = 0;
     const statuses = async () => Promise.all(ids.map(async (id) => (await api.store.get(id)).status));
     let round = 0;
+    const struck = new Map<string, number>();
+    const activeJobs = async () => (await Promise.all(Object.values(QUEUE).map((q) => pipeline.queues[q].getActive()))).flat();
+    const canStrike = async () => (await activeJobs()).every((j) => (struck.get(`${j.queueName}:${j.id}`) ?? 0) < STRIKES_PER_JOB);
     const signed = new Set<string>();
     const deadline = Date.now() + 150_000;
     try {
@@ -124,11 +134,13 @@ describe('chaos: a worker killed in the middle of every stage', () => {
         const target = KILL_PLAN[round++]!;
         await until('the worker to start', async () => /ildflow started/.test(worker!.output()), 30_000);
         const strikeBy = Date.now() + STRIKE_WAIT_MS;
-        while (Date.now() < strikeBy && (await pipeline.queues[target].getActiveCount()) === 0) await new Promise((r) => setTimeout(r, 3));
-        const active = await Promise.all(Object.values(QUEUE).map(async (q) => [q, await pipeline.queues[q].getActiveCount()] as const));
-        const busy = active.filter(([, n]) => n > 0);
-        if (busy.length === 0) landed.idle++;
-        for (const [q] of busy) landed[q]++;
+        while (Date.now() < strikeBy && ((await pipeline.queues[target].getActiveCount()) === 0 || !(await canStrike()))) await new Promise((r) => setTimeout(r, 3));
+        if (!(await canStrike())) continue; // only jobs struck often enough are running: no kill this round
+        const running = await activeJobs();
+        const busy = new Set(running.map((j) => j.queueName as QueueName));
+        if (busy.size === 0) landed.idle++;
+        for (const q of busy) landed[q]++;
+        for (const j of running) struck.set(`${j.queueName}:${j.id}`, (struck.get(`${j.queueName}:${j.id}`) ?? 0) + 1);
         await worker.kill('SIGKILL');
         kills++;
         worker = spawnIldflow(['start', '--role', 'worker'], env);
