@@ -6,13 +6,14 @@
  */
 import { LABEL } from './body.js';
 import { HOLE } from './air-holes.js';
-import { VOXEL, basinScratch, markAirBasins, type BasinLimits } from './air-basins.js';
+import { VOXEL, basinScratch, markAirBasins, type BasinLimits, type BasinScratch } from './air-basins.js';
 import { boxMeanScratch, boxMeanSlice, type Box3, type DenoisedLungs } from './denoise.js';
 import { TEXTURE_RADIUS } from './scan-physics.js';
 import { distanceScratch, sliceDistances, type DistanceScratch } from './pleural-distance.js';
 import { dilateSquare, erodeSquare, squareScratch } from './square-morphology.js';
 import { Q, QUANTITIES, windowSums, type Window } from './window-sums.js';
-import { HONEYCOMB_MAX_DEPTH_MM, K, PSF_REFERENCE_MM, TRACTION_MAX_DEPTH_MM, VESSEL_MIN_DIAMETER_MM, WINDOW_MM, type Thresholds } from './thresholds.js';
+import { fineLineResponse } from './line-response.js';
+import { HONEYCOMB_MAX_DEPTH_MM, K, TRACTION_MAX_DEPTH_MM, VESSEL_MIN_DIAMETER_MM, WINDOW_MM, type Thresholds } from './thresholds.js';
 
 /** Development hook (features of each textured voxel); unset in production. */
 const DEBUG = (globalThis as { __ildflowClassifyDebug?: (i: number, rise: number, spread: number, fine: number, holes: number) => void }).__ildflowClassifyDebug;
@@ -116,9 +117,9 @@ export function createClassifier(inp: SliceInput): Classifier {
     darker[y] = P - Math.max(K.noiseMargin * inp.t.noise, inp.edgeUndershoot * C);
   }
   const texNoise = inp.fineNoiseHu * inp.fineNoiseHu;
-  // A line thinner than the PSF keeps its mass but its contrast falls as 1/σ (peak ≈ c·t / (√(2π) σ)):
-  // the texture a reticulation must show is scaled from a sharp lung kernel to this scan's PSF.
-  const lineAttenuation = Math.min(1, PSF_REFERENCE_MM / Math.max(inp.psfSigmaMm, 1e-3));
+  // The texture a reticulation must show is scaled from the reference scan to the texture a thin line
+  // keeps through this scan's PSF and the engine's own filters (line-response.ts).
+  const lineAttenuation = fineLineResponse(inp.psfSigmaMm, ps);
   // Vessels: bright structures (blood, near soft tissue) at least VESSEL_MIN_DIAMETER_MM thick in-plane (an
   // opening), with the halo the PSF and the denoising box spread around them. Fine lines never have such a
   // core; a band of fibrotic lung (−450…−300 HU) is not bright.
@@ -136,6 +137,7 @@ export function createClassifier(inp: SliceInput): Classifier {
   // by √(box voxels / n) — the box is itself such a mean — and must also clear the kernel's undershoot.
   const open = new Uint8Array(bn), voxelKind = new Uint8Array(bn), rel = new Float32Array(bn), airCell = new Uint8Array(bn);
   const cells = basinScratch(bn);
+  const cls = new Uint8Array(bn);
   const boxVoxels = (2 * inp.denoiseRadiusPx + 1) ** 2 * (2 * inp.denoiseRadiusZ + 1);
   const meanContrast = inp.t.tissue - inp.parenchyma[(box.y0 + box.y1) >> 1]!;
   const cellLimits: BasinLimits = {
@@ -235,7 +237,6 @@ export function createClassifier(inp: SliceInput): Classifier {
         S[t + Q.fine] = S[t - stride + Q.fine]! + e;
       }
     }
-    const split = splitColumn(inp.labels, base, w, box, columns);
     for (let y = 0; y < bh; y++) {
       const P = inp.parenchyma[box.y0 + y]!, C = contrast[y]!;
       for (let x = 0; x < bw; x++) {
@@ -262,6 +263,18 @@ export function createClassifier(inp: SliceInput): Classifier {
           if (rise >= K.reticMean * C && spread >= K.reticSpread && textured) c = CLASS.reticulation;
           else if (hl === HOLE.none && v >= ggo[y]! && v <= dense[y]! && spread >= K.groundGlassSpread && rise >= ggo[y]! - P) c = CLASS.groundGlass;
         }
+        cls[i] = c;
+      }
+    }
+    claimCystInteriors(hs, lung, cls, bw, bh, cells);
+    const split = splitColumn(inp.labels, base, w, box, columns);
+    for (let y = 0; y < bh; y++) {
+      for (let x = 0; x < bw; x++) {
+        const i = y * bw + x;
+        if (!lung[i]) continue;
+        const c = cls[i]!;
+        const hl = hs[i]!;
+        const dmm = depth[i]! - half;
         // Accumulate.
         st.lung++;
         st.classes[c]!++;
@@ -302,6 +315,43 @@ export function createClassifier(inp: SliceInput): Classifier {
     }
   }
   return { classify, histogram };
+}
+
+/**
+ * A honeycomb cyst is one structure: its air is honeycombing however far its centre lies from the walls.
+ * The honeycomb test reads a 10 mm window, so in a cyst wider than the window the voxels near the wall
+ * pass it and the centre, whose window holds only air, falls to emphysema (a 14 mm fibre-family cyst:
+ * a ring of honeycombing around an emphysema core). Each 4-connected cross-section of a round air hole
+ * on the slice is honeycombing when most of its edge (the voxels beside its walls) is; emphysema's holes
+ * have no walls, so their edges do not pass the honeycomb test and they stay.
+ */
+export function claimCystInteriors(holes: Uint8Array, lung: Uint8Array, cls: Uint8Array, bw: number, bh: number, s: BasinScratch): void {
+  const n = bw * bh;
+  const { label, stack, members } = s;
+  label.fill(0, 0, n);
+  for (let start = 0; start < n; start++) {
+    if (holes[start] !== HOLE.round || !lung[start] || label[start]) continue;
+    let sp = 0, count = 0, honey = 0, emph = 0;
+    stack[sp++] = start;
+    label[start] = 1;
+    while (sp > 0) {
+      const i = stack[--sp]!;
+      members[count++] = i;
+      const x = i % bw;
+      const inside = (j: number) => holes[j] === HOLE.round && lung[j];
+      const joins = (j: number) => !label[j] && inside(j);
+      // The cross-section's edge (a voxel with a neighbour outside the hole) is what touches the walls.
+      const edge = x === 0 || x === bw - 1 || i < bw || i >= n - bw || !inside(i - 1) || !inside(i + 1) || !inside(i - bw) || !inside(i + bw);
+      if (edge && cls[i] === CLASS.honeycombing) honey++;
+      else if (edge && cls[i] === CLASS.emphysema) emph++;
+      if (x > 0 && joins(i - 1)) { label[i - 1] = 1; stack[sp++] = i - 1; }
+      if (x < bw - 1 && joins(i + 1)) { label[i + 1] = 1; stack[sp++] = i + 1; }
+      if (i >= bw && joins(i - bw)) { label[i - bw] = 1; stack[sp++] = i - bw; }
+      if (i < n - bw && joins(i + bw)) { label[i + bw] = 1; stack[sp++] = i + bw; }
+    }
+    if (honey === 0 || honey < emph) continue;
+    for (let k = 0; k < count; k++) if (cls[members[k]!] === CLASS.emphysema) cls[members[k]!] = CLASS.honeycombing;
+  }
 }
 
 export function emptySliceStats(): SliceStats {

@@ -35,6 +35,8 @@ export const K = {
   reticMean: 0.15,
   reticTexture: 0.03,
   reticSpread: 0.6,
+  /* The two texture constants are stated for a sharp lung kernel (PSF σ 0.67 mm with the pixel aperture,
+   * 0.7 mm pixels); classify.ts scales them by the texture a thin line keeps on this scan (line-response.ts). */
   /** Lines, not haze: the fine texture is at least this share of the raise. Ground glass with a few fine
    *  lines in it is raised throughout and only faintly textured. */
   reticTextureShare: 0.1,
@@ -46,9 +48,6 @@ export const K = {
   honeycombWall: 0.15,
 } as const;
 
-/** The texture constants are stated for a sharp lung kernel's PSF (σ ≈ 0.6–0.7 mm with the pixel
- *  aperture); classify.ts scales them to the measured PSF. */
-export const PSF_REFERENCE_MM = 0.67;
 /** A vessel's dense core is at least this thick in-plane; fine lines (0.3–1.5 mm) are thinner. */
 export const VESSEL_MIN_DIAMETER_MM = 1.8;
 /** Window radii (mm). */
