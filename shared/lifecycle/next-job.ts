@@ -3,9 +3,7 @@
  * it. `nextJob` is the one place that says which stage job a case in its current status calls for; the API
  * handlers, the stage workers and the reconciler (workers/reconcile) all enqueue what it returns, under the
  * job ids it names, so a job re-created after a crash or a lost queue is the same job, never a second one.
- * Beside it, the decisions taken when a stage ends without moving the case on: its retries are exhausted
- * (`failStage`), or the bounded wait for a study is over (`endWaitIfDue`). Pure: no Redis, no BullMQ; the
- * time is passed in.
+ * Pure: no Redis, no BullMQ.
  */
 import type { Case, CaseStatus } from '../domain/case.js';
 import type { QueueName, ReportPhase } from '../queues.js';
@@ -64,27 +62,4 @@ export function nextJob(c: Case): PlannedJob | null {
     default:
       return null;
   }
-}
-
-/** Statuses from which docs/design.md §4 allows `failed`; a later stage's failure is recorded without a move. */
-const MAY_FAIL: ReadonlySet<CaseStatus> = new Set(['retrieving', 'analyzing']);
-
-/**
- * A stage's retries are exhausted: the case says why, and an admin can retry it (docs/design.md §4 `failed`).
- * Null when the failure is already recorded (the worker and the reconciler may both report one failure).
- */
-export function failStage(c: Case, now: Date, f: Readonly<{ stage: string; reason: string; attempts: number }>) {
-  if (c.status === 'failed') return null;
-  if (c.failure && c.failure.stage === f.stage && c.failure.reason === f.reason && c.failure.attempts === f.attempts) return null;
-  const failure = { stage: f.stage, reason: f.reason, at: now.toISOString(), attempts: f.attempts };
-  return MAY_FAIL.has(c.status)
-    ? { next: { ...c, status: 'failed' as const, failure }, reason: `${f.stage} failed after ${f.attempts} attempt(s): ${f.reason}` }
-    : { next: { ...c, failure }, reason: `${f.stage} failed after ${f.attempts} attempt(s), needs an admin: ${f.reason}` };
-}
-
-/** awaiting_study → ineligible once the bounded wait is over and no usable prior CT arrived; else null. */
-export function endWaitIfDue(c: Case, now: Date) {
-  if (c.status !== 'awaiting_study' || !c.awaitingStudyUntil || Date.parse(c.awaitingStudyUntil) > now.getTime()) return null;
-  const reason = `no eligible prior chest CT arrived by ${c.awaitingStudyUntil}`;
-  return { next: { ...c, status: 'ineligible' as const, ineligibleReasons: [reason] }, reason };
 }

@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {
-  canTransition,
   PRIORITY_RANK,
   type Case,
   type CaseStatus,
@@ -17,6 +16,7 @@ import { legacyOrderer } from '../auth/case-access.js';
 import { CaseNotFound, CursorExpired, TransitionRefused } from '../errors.js';
 import { compareStreamIds } from './stream-ids.js';
 import { awaitsSpoolPurge, SPOOL_ENDED } from '../lifecycle/spool-retention.js';
+import { canTransition } from '../lifecycle/transitions.js';
 import { caseKeys, type Keys, type Outbox } from './keys.js';
 import { CREATE_CASE, SCAN_ORDERED_BY, SET_ORDERED_BY, UPDATE_CASE } from './scripts.js';
 import { createDeliveryStore } from './delivery-store.js';

@@ -15,7 +15,7 @@
 import { basename } from 'node:path';
 import type { ArtifactRef } from '../../shared/domain/case.js';
 import { withArtifact } from '../../shared/artifacts/artifact-store.js';
-import { FINAL_PACS_OBJECTS, finalDocumentsStored } from '../../shared/lifecycle/next-job.js';
+import { FINAL_PACS_OBJECTS, finalDocumentsStored } from '../../shared/lifecycle/index.js';
 import type { StageJob } from '../../shared/queues.js';
 import { REPORT_ARTIFACTS } from '../../shared/reports/report-refs.js';
 import { withResultEvent } from '../../shared/ehr/result-event.js';

@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { retryCase as decideRetry } from '../../../shared/review/index.js';
+import { retryCase as decideRetry } from '../../../shared/lifecycle/index.js';
 import { traceIdOf, userOf } from '../context.js';
 import type { ApiDeps } from '../deps.js';
 
