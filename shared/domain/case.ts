@@ -264,6 +264,12 @@ export type Case = {
    * the job can be re-created by the same id.
    */
   resumeVersion?: number;
+  /**
+   * The version at which an admin last retried a signed case's failed final report or billing stage
+   * (shared/lifecycle/retry-case.ts): that stage's job is tagged with it, so the retry is a new job that the
+   * reconciler re-creates under the same id.
+   */
+  stageRetryVersion?: number;
   /** Retrieval waits for disk space on the data volume (shared/lifecycle/disk-wait.ts). */
   diskWait?: DiskWait;
   source?: SourceSeries;

@@ -8,7 +8,7 @@
 export { TRANSITIONS, TERMINAL, canTransition } from './transitions.js';
 export { nextJob, finalDocumentsStored, FINAL_PACS_OBJECTS, STATUSES_WITH_JOBS, type PlannedJob } from './next-job.js';
 export { cancelCase, CANCELLABLE } from './cancel-case.js';
-export { retryCase } from './retry-case.js';
+export { retryCase, SIGNED_STAGES } from './retry-case.js';
 export { resumeAwaitingStudy, matchesStudyEvent, endWaitIfDue, type StudyEvent } from './resume-waiting.js';
 export { failStage, MAY_FAIL, type StageFailure } from './stage-failure.js';
 export { holdIfIdentifiersDiffer, reconcileCase, ReconcileBody, type HeldStudy } from './identity-hold.js';

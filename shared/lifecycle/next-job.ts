@@ -15,7 +15,7 @@ export type PlannedJob = Readonly<{
   /** The case's attempt: an admin retry bumps it, so every stage gets fresh job ids. */
   attempt: number;
   phase?: ReportPhase;
-  /** Tells apart several jobs of one stage in one attempt (a resume, the awaiting-study deadline). */
+  /** Tells apart several jobs of one stage in one attempt (a resume, the awaiting-study deadline, an admin's retry of a signed case's stage). */
   tag?: string;
   /** Not to run before this time (ISO 8601): the awaiting-study deadline. */
   notBefore?: string;
@@ -38,7 +38,8 @@ export function finalDocumentsStored(c: Case): boolean {
  *   the next disk-space check's, while it waits for disk space);
  * - awaiting_study → the deadline job that ends the bounded wait;
  * - analyzing → analyze until the engine's result is stored, then the preliminary report;
- * - signed → the final report until the PACS holds it, then billing.
+ * - signed → the final report until the PACS holds it, then billing (tagged with the admin's retry, when a
+ *   failed one was retried: retry-case.ts).
  */
 export function nextJob(c: Case): PlannedJob | null {
   const base = { caseId: c.id, attempt: c.attempt };
@@ -57,8 +58,10 @@ export function nextJob(c: Case): PlannedJob | null {
     case 'analyzing':
       if (!c.source) return null;
       return c.result ? { ...base, queue: 'report', phase: 'preliminary' } : { ...base, queue: 'analyze' };
-    case 'signed':
-      return finalDocumentsStored(c) ? { ...base, queue: 'billing' } : { ...base, queue: 'report', phase: 'final' };
+    case 'signed': {
+      const retried = c.stageRetryVersion !== undefined ? { tag: `retry-v${c.stageRetryVersion}` } : {};
+      return finalDocumentsStored(c) ? { ...base, queue: 'billing', ...retried } : { ...base, queue: 'report', phase: 'final', ...retried };
+    }
     default:
       return null;
   }

@@ -1,7 +1,8 @@
 /**
  * A stage's retries are exhausted (docs/design.md §7): the worker's last attempt, its 'failed' listener or the
  * reconciler (workers/reconcile) records why on the case. Up to analysis the case moves to `failed`; after
- * signature it stays `signed` with the failure, because the physician's signature stands.
+ * signature it stays `signed` with the failure, because the physician's signature stands — an admin re-runs
+ * the failed report or billing stage (`retryCase`, retry-case.ts).
  */
 import type { Case, CaseStatus } from '../domain/case.js';
 import type { Change } from '../store/case-store.js';

@@ -81,7 +81,7 @@ const DECISIONS: Record<string, Decision> = {
   },
   retryCase: {
     run: (s) => retryCase(reportFailed(s), ADMIN, T0),
-    from: { failed: 'queued' },
+    from: { failed: 'queued', signed: 'signed' },
   },
   resumeAwaitingStudy: { run: (s) => resumeAwaitingStudy(caseIn(s), T0, { source: 'test' }), from: { awaiting_study: 'retrieving' } },
   endWaitIfDue: { run: (s) => endWaitIfDue(caseIn(s, { awaitingStudyUntil: T0.toISOString() }), T0), from: { awaiting_study: 'ineligible' } },

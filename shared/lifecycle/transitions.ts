@@ -25,6 +25,7 @@ export const TRANSITIONS: Readonly<Record<CaseStatus, readonly CaseStatus[]>> = 
 // - awaiting_study → cancelled: an order withdrawn while ildflow waits for the study must be cancellable.
 // - retrieving → awaiting_study: the PACS has the study but it is still arriving (incomplete series).
 // - signed → rejected: an addendum that rejects the result before the charge was emitted (no charge).
+// A signed case whose final report or billing failed stays signed (stage-failure.ts): its retry is not a move.
 
 export function canTransition(from: CaseStatus, to: CaseStatus): boolean {
   return TRANSITIONS[from].includes(to);
