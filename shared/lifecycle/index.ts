@@ -13,3 +13,5 @@ export { resumeAwaitingStudy, matchesStudyEvent, endWaitIfDue, type StudyEvent }
 export { failStage, MAY_FAIL, type StageFailure } from './stage-failure.js';
 export { holdIfIdentifiersDiffer, reconcileCase, ReconcileBody, type HeldStudy } from './identity-hold.js';
 export { expireLease } from './lease-expiry.js';
+export { startRetrieving, becomeIneligible, startAwaitingStudy, seriesRetrieved, preliminaryReportReady, billSigned } from './stage-outcomes.js';
+export { waitForDisk, withoutDiskWait, type DiskWait } from './disk-wait.js';

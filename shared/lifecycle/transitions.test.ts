@@ -7,6 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CASE_STATUSES, type Case, type CaseStatus } from '../domain/case.js';
+import { buildChargeEvent } from '../billing/charge-event.js';
+import { makeSignedCase } from '../billing/test-fixtures.js';
 import { TransitionRefused } from '../errors.js';
 import { ADMIN, T0, caseIn, claimedBy, minutes } from '../review/test-cases.js';
 import type { Change } from '../store/case-store.js';
@@ -16,6 +18,7 @@ import { expireLease } from './lease-expiry.js';
 import { endWaitIfDue, resumeAwaitingStudy } from './resume-waiting.js';
 import { retryCase } from './retry-case.js';
 import { failStage } from './stage-failure.js';
+import { becomeIneligible, billSigned, preliminaryReportReady, seriesRetrieved, startAwaitingStudy, startRetrieving } from './stage-outcomes.js';
 import { canTransition, TERMINAL, TRANSITIONS } from './transitions.js';
 
 /** docs/design.md §4's table, as written there: each status's row and the statuses its last column names. */
@@ -89,6 +92,12 @@ const DECISIONS: Record<string, Decision> = {
   'reconcileCase (confirm)': { run: (s) => reconcileCase(held(s), ADMIN, T0, { decision: 'confirm', reason: 'same patient' }), from: { on_hold: 'retrieving' } },
   'reconcileCase (cancel)': { run: (s) => reconcileCase(held(s), ADMIN, T0, { decision: 'cancel', reason: 'another patient' }), from: { on_hold: 'cancelled' } },
   expireLease: { run: (s) => expireLease({ ...claimedBy(ADMIN, minutes(30)), status: s }, minutes(31)), from: { in_review: 'awaiting_review' } },
+  startRetrieving: { run: (s) => startRetrieving(caseIn(s)), from: { queued: 'retrieving' } },
+  startAwaitingStudy: { run: (s) => startAwaitingStudy(caseIn(s), T0.toISOString(), ['no CT study of this patient in the PACS']), from: { retrieving: 'awaiting_study' } },
+  seriesRetrieved: { run: (s) => seriesRetrieved(caseIn(s), caseIn(s).source!, 'retrieved 64 images'), from: { retrieving: 'analyzing' } },
+  becomeIneligible: { run: (s) => becomeIneligible(caseIn(s), ['every series is too thick']), from: { retrieving: 'ineligible', analyzing: 'ineligible' } },
+  preliminaryReportReady: { run: (s) => preliminaryReportReady(caseIn(s), []), from: { analyzing: 'awaiting_review' } },
+  billSigned: { run: (s) => billSigned(makeSignedCase({ status: s }), T0, (c) => buildChargeEvent(c, { mode: 'global', now: T0 })), from: { signed: 'billed' } },
   // A stage's failure is recorded from wherever its job can run; only retrieval and analysis move to failed.
   failStage: {
     run: (s) => failStage(caseIn(s), T0, { stage: 'report', reason: 'the PACS refused the STOW', attempts: 5 }),

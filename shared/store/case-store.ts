@@ -210,7 +210,10 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
     throw new TransitionRefused(`case ${id} is changing too quickly; try again`);
   }
 
-  /** Moves a case to `to` (checked against the lifecycle table), optionally changing other fields. */
+  /**
+   * Moves a case to `to` (checked against the lifecycle table), optionally changing other fields: for tests and
+   * tools that walk a case through the table. The service's own moves are decisions in shared/lifecycle.
+   */
   function transition(id: string, actor: Actor, to: CaseStatus, reason: string, patch: Partial<Case> = {}): Promise<Case> {
     return update(id, actor, (c) => ({ next: { ...c, ...patch, status: to }, reason }));
   }
