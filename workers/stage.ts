@@ -5,7 +5,7 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AppError } from '../shared/errors.js';
-import { failStage } from '../shared/lifecycle/next-job.js';
+import { failStage } from '../shared/lifecycle/index.js';
 import type { QueueName, StageJob } from '../shared/queues.js';
 import { RETRY } from '../shared/queues.js';
 import type { WorkerDeps } from './deps.js';

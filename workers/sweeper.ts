@@ -4,7 +4,7 @@
  * processes may sweep at once: each move is a compare-and-set, so the loser's attempt is a no-op.
  */
 import { TransitionRefused } from '../shared/errors.js';
-import { expireLease, isLeaseLive } from '../shared/review/index.js';
+import { expireLease } from '../shared/lifecycle/index.js';
 import { expireAwaitingStudy } from './retrieve/retrieve.worker.js';
 import type { WorkerDeps } from './deps.js';
 import { describeError } from './stage.js';
@@ -14,10 +14,10 @@ export async function sweepOnce(deps: Pick<WorkerDeps, 'store' | 'clock' | 'logg
   let leases = 0;
   for (const id of await deps.store.expiredLeases(now)) {
     try {
-      await deps.store.update(id, 'worker:sweeper', (c, at) => (c.status === 'in_review' && !isLeaseLive(c.claim, at) ? expireLease(c, at) : null));
+      await deps.store.update(id, 'worker:sweeper', expireLease);
       leases++;
     } catch (err) {
-      if (!(err instanceof TransitionRefused)) throw err;
+      if (!(err instanceof TransitionRefused)) throw err; // claimed again, renewed or released since it was listed
     }
   }
   const due = await deps.store.awaitingStudyExpired(now);

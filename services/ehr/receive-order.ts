@@ -15,7 +15,7 @@ import { header, readHl7, type Hl7Message } from '../../shared/ehr/hl7-message.j
 import { readOrderMessage, type OrderProblem, type OrderSettings } from '../../shared/ehr/order-message.js';
 import { TransitionRefused } from '../../shared/errors.js';
 import type { Pipeline } from '../../shared/queues.js';
-import { cancelCase } from '../../shared/review/lifecycle.js';
+import { cancelCase } from '../../shared/lifecycle/index.js';
 import type { CaseStore } from '../../shared/store/case-store.js';
 
 export type ReceiveOrderDeps = Readonly<{

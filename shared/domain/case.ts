@@ -30,36 +30,6 @@ export const CASE_STATUSES = [
 export const CaseStatus = z.enum(CASE_STATUSES);
 export type CaseStatus = z.infer<typeof CaseStatus>;
 
-/** docs/design.md §4: the only moves a case may make. Anything else is refused with 409. */
-export const TRANSITIONS: Readonly<Record<CaseStatus, readonly CaseStatus[]>> = {
-  queued: ['retrieving', 'awaiting_study', 'cancelled'],
-  awaiting_study: ['retrieving', 'ineligible', 'cancelled'],
-  retrieving: ['analyzing', 'ineligible', 'failed', 'awaiting_study', 'on_hold'],
-  on_hold: ['retrieving', 'cancelled'],
-  analyzing: ['awaiting_review', 'ineligible', 'failed'],
-  awaiting_review: ['in_review', 'cancelled'],
-  in_review: ['signed', 'rejected', 'awaiting_review'],
-  signed: ['billed', 'rejected'],
-  billed: ['reversed'],
-  rejected: [],
-  ineligible: [],
-  failed: ['queued'],
-  cancelled: [],
-  reversed: [],
-};
-// Departures from docs/design.md §4's table, as a hospital would expect (noted on the issue):
-// - awaiting_study → cancelled: an order withdrawn while ildflow waits for the study must be cancellable.
-// - retrieving → awaiting_study: the PACS has the study but it is still arriving (incomplete series).
-// - signed → rejected: an addendum that rejects the result before the charge was emitted (no charge).
-
-export function canTransition(from: CaseStatus, to: CaseStatus): boolean {
-  return TRANSITIONS[from].includes(to);
-}
-
-export const TERMINAL: ReadonlySet<CaseStatus> = new Set(
-  CASE_STATUSES.filter((s) => TRANSITIONS[s].length === 0),
-);
-
 export const Priority = z.enum(['stat', 'urgent', 'routine']);
 export type Priority = z.infer<typeof Priority>;
 /** Review order: stat before urgent before routine (docs/design.md §5, GET /v1/review/queue). */
@@ -294,6 +264,12 @@ export type Case = {
    * the job can be re-created by the same id.
    */
   resumeVersion?: number;
+  /**
+   * The version at which an admin last retried a signed case's failed final report or billing stage
+   * (shared/lifecycle/retry-case.ts): that stage's job is tagged with it, so the retry is a new job that the
+   * reconciler re-creates under the same id.
+   */
+  stageRetryVersion?: number;
   /** Retrieval waits for disk space on the data volume (shared/lifecycle/disk-wait.ts). */
   diskWait?: DiskWait;
   source?: SourceSeries;

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { LIMITS, type Case, type IdentityHold } from '../domain/case.js';
 import { compareIdentifiers, describeDiffers, type StudyPatient } from '../domain/patient-identity.js';
 import { TransitionRefused } from '../errors.js';
-import { cancelCase } from '../review/lifecycle.js';
+import { cancelCase } from './cancel-case.js';
 import type { ReviewUser } from '../review/actor.js';
 import type { Change } from '../store/case-store.js';
 

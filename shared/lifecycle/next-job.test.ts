@@ -1,14 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { ArtifactRef, Case } from '../domain/case.js';
 import { REPORT_ARTIFACTS } from '../reports/report-refs.js';
-import { caseIn, T0 } from '../review/test-cases.js';
-import { endWaitIfDue, failStage, nextJob } from './next-job.js';
+import { bareCaseIn as bare, caseIn, T0 } from '../review/test-cases.js';
+import { nextJob } from './next-job.js';
 
 const stored = (name: string): ArtifactRef => ({ name, mediaType: 'application/dicom', sha256: 'x', bytes: 1, createdAt: T0.toISOString(), storedToPacsAt: T0.toISOString() });
-const bare = (status: Case['status'], o: Partial<Case> = {}): Case => {
-  const { result: _r, artifacts: _a, ...c } = caseIn(status, o);
-  return { ...c, artifacts: [], ...o };
-};
 
 describe('nextJob', () => {
   it.each<[string, Case, ReturnType<typeof nextJob>]>([
@@ -28,27 +24,5 @@ describe('nextJob', () => {
 
   it.each(['on_hold', 'awaiting_review', 'in_review', 'billed', 'rejected', 'ineligible', 'failed', 'cancelled', 'reversed'] as const)('calls for no job when the case is %s', (s) => {
     expect(nextJob(caseIn(s))).toBeNull();
-  });
-});
-
-describe('failStage', () => {
-  const f = { stage: 'retrieve', reason: 'PACS down', attempts: 6 };
-  it('fails a retrieving case, and records a later stage’s failure without a move', () => {
-    expect(failStage(caseIn('retrieving'), T0, f)?.next.status).toBe('failed');
-    expect(failStage(caseIn('signed'), T0, { ...f, stage: 'report' })?.next).toMatchObject({ status: 'signed', failure: { stage: 'report' } });
-  });
-  it('records one failure once, whoever reports it', () => {
-    const once = failStage(caseIn('signed'), T0, f)!.next;
-    expect(failStage(once, T0, f)).toBeNull();
-    expect(failStage(caseIn('failed'), T0, f)).toBeNull();
-  });
-});
-
-describe('endWaitIfDue', () => {
-  const waiting = bare('awaiting_study', { awaitingStudyUntil: T0.toISOString() });
-  it('makes a case ineligible once its wait is over, and leaves it waiting before', () => {
-    expect(endWaitIfDue(waiting, new Date(T0.getTime() - 1))).toBeNull();
-    expect(endWaitIfDue(waiting, T0)?.next).toMatchObject({ status: 'ineligible', ineligibleReasons: [`no eligible prior chest CT arrived by ${T0.toISOString()}`] });
-    expect(endWaitIfDue(bare('retrieving'), T0)).toBeNull();
   });
 });

@@ -3,9 +3,7 @@
  * it. `nextJob` is the one place that says which stage job a case in its current status calls for; the API
  * handlers, the stage workers and the reconciler (workers/reconcile) all enqueue what it returns, under the
  * job ids it names, so a job re-created after a crash or a lost queue is the same job, never a second one.
- * Beside it, the decisions taken when a stage ends without moving the case on: its retries are exhausted
- * (`failStage`), or the bounded wait for a study is over (`endWaitIfDue`). Pure: no Redis, no BullMQ; the
- * time is passed in.
+ * Pure: no Redis, no BullMQ.
  */
 import type { Case, CaseStatus } from '../domain/case.js';
 import type { QueueName, ReportPhase } from '../queues.js';
@@ -17,7 +15,7 @@ export type PlannedJob = Readonly<{
   /** The case's attempt: an admin retry bumps it, so every stage gets fresh job ids. */
   attempt: number;
   phase?: ReportPhase;
-  /** Tells apart several jobs of one stage in one attempt (a resume, the awaiting-study deadline). */
+  /** Tells apart several jobs of one stage in one attempt (a resume, the awaiting-study deadline, an admin's retry of a signed case's stage). */
   tag?: string;
   /** Not to run before this time (ISO 8601): the awaiting-study deadline. */
   notBefore?: string;
@@ -40,7 +38,8 @@ export function finalDocumentsStored(c: Case): boolean {
  *   the next disk-space check's, while it waits for disk space);
  * - awaiting_study → the deadline job that ends the bounded wait;
  * - analyzing → analyze until the engine's result is stored, then the preliminary report;
- * - signed → the final report until the PACS holds it, then billing.
+ * - signed → the final report until the PACS holds it, then billing (tagged with the admin's retry, when a
+ *   failed one was retried: retry-case.ts).
  */
 export function nextJob(c: Case): PlannedJob | null {
   const base = { caseId: c.id, attempt: c.attempt };
@@ -59,32 +58,11 @@ export function nextJob(c: Case): PlannedJob | null {
     case 'analyzing':
       if (!c.source) return null;
       return c.result ? { ...base, queue: 'report', phase: 'preliminary' } : { ...base, queue: 'analyze' };
-    case 'signed':
-      return finalDocumentsStored(c) ? { ...base, queue: 'billing' } : { ...base, queue: 'report', phase: 'final' };
+    case 'signed': {
+      const retried = c.stageRetryVersion !== undefined ? { tag: `retry-v${c.stageRetryVersion}` } : {};
+      return finalDocumentsStored(c) ? { ...base, queue: 'billing', ...retried } : { ...base, queue: 'report', phase: 'final', ...retried };
+    }
     default:
       return null;
   }
-}
-
-/** Statuses from which docs/design.md §4 allows `failed`; a later stage's failure is recorded without a move. */
-const MAY_FAIL: ReadonlySet<CaseStatus> = new Set(['retrieving', 'analyzing']);
-
-/**
- * A stage's retries are exhausted: the case says why, and an admin can retry it (docs/design.md §4 `failed`).
- * Null when the failure is already recorded (the worker and the reconciler may both report one failure).
- */
-export function failStage(c: Case, now: Date, f: Readonly<{ stage: string; reason: string; attempts: number }>) {
-  if (c.status === 'failed') return null;
-  if (c.failure && c.failure.stage === f.stage && c.failure.reason === f.reason && c.failure.attempts === f.attempts) return null;
-  const failure = { stage: f.stage, reason: f.reason, at: now.toISOString(), attempts: f.attempts };
-  return MAY_FAIL.has(c.status)
-    ? { next: { ...c, status: 'failed' as const, failure }, reason: `${f.stage} failed after ${f.attempts} attempt(s): ${f.reason}` }
-    : { next: { ...c, failure }, reason: `${f.stage} failed after ${f.attempts} attempt(s), needs an admin: ${f.reason}` };
-}
-
-/** awaiting_study → ineligible once the bounded wait is over and no usable prior CT arrived; else null. */
-export function endWaitIfDue(c: Case, now: Date) {
-  if (c.status !== 'awaiting_study' || !c.awaitingStudyUntil || Date.parse(c.awaitingStudyUntil) > now.getTime()) return null;
-  const reason = `no eligible prior chest CT arrived by ${c.awaitingStudyUntil}`;
-  return { next: { ...c, status: 'ineligible' as const, ineligibleReasons: [reason] }, reason };
 }

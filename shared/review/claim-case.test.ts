@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ClaimHeld, TransitionRefused } from '../errors.js';
 import { CASE_STATUSES } from '../domain/case.js';
-import { claimCase, expireLease, releaseCase } from './claim-case.js';
+import { claimCase, releaseCase } from './claim-case.js';
 import { ADA, BO, T0, caseIn, claimedBy, minutes } from './test-cases.js';
 
 describe('claimCase', () => {
@@ -47,17 +47,5 @@ describe('releaseCase', () => {
   });
   it('refuses a case that is not claimed', () => {
     expect(() => releaseCase(caseIn('awaiting_review'), ADA, T0)).toThrow(TransitionRefused);
-  });
-});
-
-describe('expireLease', () => {
-  it('returns an in_review case with an expired lease to awaiting_review, "lease expired"', () => {
-    const { next, reason } = expireLease(claimedBy(ADA, minutes(30)), minutes(31));
-    expect(next.status).toBe('awaiting_review');
-    expect(next.claim).toBeUndefined();
-    expect(reason).toMatch(/^lease expired/);
-  });
-  it('leaves a live lease alone', () => {
-    expect(() => expireLease(claimedBy(ADA, minutes(30)), minutes(29))).toThrow(TransitionRefused);
   });
 });

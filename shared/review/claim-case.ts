@@ -41,13 +41,3 @@ export function releaseCase(c: Case, user: ReviewUser, _now: Date): Change {
   if (c.claim?.userId !== user.id) throw new ClaimHeld(`case ${c.id} is held by ${c.claim?.userName ?? 'nobody'}, not by you`);
   return { next: { ...withoutClaim(c), status: 'awaiting_review' }, reason: `released by ${user.id}` };
 }
-
-/** in_review with an expired lease → awaiting_review, so the case returns to the queue (the lease sweeper). */
-export function expireLease(c: Case, now: Date): Change {
-  if (c.status !== 'in_review') throw new TransitionRefused(`a ${c.status} case has no lease`);
-  if (c.claim && isLeaseLive(c.claim, now)) throw new TransitionRefused(`the lease on case ${c.id} runs until ${c.claim.expiresAt}`);
-  return {
-    next: { ...withoutClaim(c), status: 'awaiting_review' },
-    reason: c.claim ? `lease expired (held by ${c.claim.userId} until ${c.claim.expiresAt})` : 'lease expired',
-  };
-}

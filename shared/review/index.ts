@@ -1,7 +1,9 @@
-/** Review and lifecycle decisions: pure `(current, now, …) => Change` functions for `CaseStore.update`. */
-export { claimCase, releaseCase, expireLease } from './claim-case.js';
+/**
+ * Review decisions: pure `(current, now, …) => Change` functions for `CaseStore.update`. The order-level
+ * lifecycle decisions (cancel, retry, resume, lease expiry, …) are in shared/lifecycle.
+ */
+export { claimCase, releaseCase } from './claim-case.js';
 export { submitReview, attestationText } from './submit-review.js';
 export { addAddendum, type ChargeLike, type Reversals } from './add-addendum.js';
-export { cancelCase, retryCase, resumeAwaitingStudy, matchesStudyEvent, type StudyEvent } from './lifecycle.js';
 export { LeaseExpired } from './errors.js';
 export { canonicalJson, isLeaseLive, type ReviewUser } from './actor.js';

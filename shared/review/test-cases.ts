@@ -17,5 +17,11 @@ export function caseIn(status: Case['status'], overrides: Partial<Case> = {}): C
   return { ...c, status, ...overrides };
 }
 
+/** A case in any status with neither an engine result nor artifacts: one that has not been analysed yet. */
+export function bareCaseIn(status: Case['status'], overrides: Partial<Case> = {}): Case {
+  const { result: _r, artifacts: _a, ...c } = caseIn(status, overrides);
+  return { ...c, artifacts: [], ...overrides };
+}
+
 export const claimedBy = (u: ReviewUser, expiresAt: Date): Case =>
   caseIn('in_review', { claim: { userId: u.id, userName: u.name, claimedAt: T0.toISOString(), expiresAt: expiresAt.toISOString() } });

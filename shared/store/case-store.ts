@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {
-  canTransition,
   PRIORITY_RANK,
   type Case,
   type CaseStatus,
@@ -17,6 +16,7 @@ import { legacyOrderer } from '../auth/case-access.js';
 import { CaseNotFound, CursorExpired, TransitionRefused } from '../errors.js';
 import { compareStreamIds } from './stream-ids.js';
 import { awaitsSpoolPurge, SPOOL_ENDED } from '../lifecycle/spool-retention.js';
+import { canTransition } from '../lifecycle/transitions.js';
 import { caseKeys, type Keys, type Outbox } from './keys.js';
 import { CREATE_CASE, SCAN_ORDERED_BY, SET_ORDERED_BY, UPDATE_CASE } from './scripts.js';
 import { createDeliveryStore } from './delivery-store.js';
@@ -210,7 +210,10 @@ export function createCaseStore(redis: Redis, prefix: string, clock: () => Date 
     throw new TransitionRefused(`case ${id} is changing too quickly; try again`);
   }
 
-  /** Moves a case to `to` (checked against the lifecycle table), optionally changing other fields. */
+  /**
+   * Moves a case to `to` (checked against the lifecycle table), optionally changing other fields: for tests and
+   * tools that walk a case through the table. The service's own moves are decisions in shared/lifecycle.
+   */
   function transition(id: string, actor: Actor, to: CaseStatus, reason: string, patch: Partial<Case> = {}): Promise<Case> {
     return update(id, actor, (c) => ({ next: { ...c, ...patch, status: to }, reason }));
   }

@@ -17,6 +17,7 @@ import { createLogger } from '../../shared/logger.js';
 import { generatePhantom } from '../../shared/phantom/generate-phantom.js';
 import { createPipeline } from '../../shared/queues.js';
 import { connectRedis } from '../../shared/redis.js';
+import { failStage, retryCase } from '../../shared/lifecycle/index.js';
 import { createCaseStore } from '../../shared/store/case-store.js';
 import { reconcileOnce } from '../../workers/reconcile/reconcile.worker.js';
 import { TOKENS, USERS } from '../helpers/pipeline-harness.js';
@@ -218,5 +219,30 @@ describe('a reconciler run', () => {
     expect(after.status).toBe('failed');
     expect(after.failure).toMatchObject({ stage: 'retrieve', reason: 'the PACS refused our AE title' });
     expect((await reconcileOnce(deps, { batch: 100, settleMs: 0 })).failuresRecorded).toBe(0);
+  });
+
+  it('leaves a signed case whose final report failed for good to an admin, then re-creates the retry’s job under its own id', async () => {
+    const c = await order('ORD-RUN-SIGNED');
+    for (const to of ['retrieving', 'analyzing', 'awaiting_review', 'in_review', 'signed'] as const) await store.transition(c.id, 'test', to, 'walked to signed');
+    // Its final report job fails for good and the case records it (as the report worker's last attempt does).
+    const report = { queue: 'report', caseId: c.id, attempt: 0, phase: 'final' } as const;
+    await pipeline.ensure(report, 'trace-1');
+    const connection = connectRedis(TEST_REDIS_URL, { name: 'reconcile-test-report' });
+    const worker = new Worker('report', async (job) => {
+      if (job.data.caseId === c.id) throw new UnrecoverableError('the PACS refused the STOW');
+    }, { connection, prefix: `${prefix}:bull` });
+    await until('the job to fail', async () => (await (await pipeline.queues.report.getJob(pipeline.plannedId(report)))?.getState()) === 'failed', 10_000);
+    await worker.close();
+    connection.disconnect();
+    await store.update(c.id, 'worker:report', (cur, now) => failStage(cur, now, { stage: 'report', reason: 'the PACS refused the STOW', attempts: 5 }));
+    const quiet = await reconcileOnce(deps, { batch: 100, settleMs: 0 });
+    expect([quiet.recreated, quiet.failuresRecorded]).toEqual([{}, 0]); // the failed job is there: nothing to re-create
+
+    // The admin's retry is stored but its enqueue is lost: the reconciler re-creates it, once.
+    const retried = await store.update(c.id, 'u-admin', (cur, now) => retryCase(cur, { id: 'u-admin', name: 'Admin', roles: ['admin'] }, now));
+    expect(retried).toMatchObject({ status: 'signed', stageRetryVersion: retried.version });
+    expect((await reconcileOnce(deps, { batch: 100, settleMs: 0 })).recreated).toEqual({ report: 1 });
+    expect(await pipeline.queues.report.getJob(`report-${c.id}-a0-final-retry-v${retried.version}`)).toBeDefined();
+    expect((await reconcileOnce(deps, { batch: 100, settleMs: 0 })).recreated).toEqual({});
   });
 });

@@ -14,6 +14,7 @@ import { LABEL_MAP_SCRATCH, acceptLabelMap } from '../../shared/engines/accept-l
 import { EngineResult } from '../../shared/engines/contract.js';
 import { checkSeriesForEngine } from '../../shared/engines/check-series.js';
 import { EngineFailed, NotEligible } from '../../shared/errors.js';
+import { becomeIneligible } from '../../shared/lifecycle/index.js';
 import type { StageJob } from '../../shared/queues.js';
 import type { WorkerDeps } from '../deps.js';
 
@@ -25,9 +26,8 @@ export async function analyze(job: StageJob, deps: WorkerDeps, signal: AbortSign
   if (!c.result) {
     const check = await checkSeriesForEngine(c.source.seriesDir, deps.engine.descriptor.requirements);
     if (check.reasons.length) {
-      await deps.store.transition(c.id, ACTOR, 'ineligible', `the series fails ${deps.engine.descriptor.name}'s requirements: ${check.reasons.join('; ')}`, {
-        ineligibleReasons: check.reasons,
-      });
+      const why = `the series fails ${deps.engine.descriptor.name}'s requirements: ${check.reasons.join('; ')}`;
+      await deps.store.update(c.id, ACTOR, (cur) => becomeIneligible(cur, check.reasons, why));
       return;
     }
     let raw: unknown;
@@ -48,9 +48,8 @@ export async function analyze(job: StageJob, deps: WorkerDeps, signal: AbortSign
       // The engine itself declined the series (HTTP 422, exit code 65, or the reference engine's own
       // check): that is ineligibility with the engine's reasons, not a failure.
       if (!(err instanceof NotEligible)) throw err;
-      await deps.store.transition(c.id, ACTOR, 'ineligible', `${deps.engine.descriptor.name} declined the series: ${err.reasons.join('; ')}`, {
-        ineligibleReasons: [...err.reasons],
-      });
+      const why = `${deps.engine.descriptor.name} declined the series: ${err.reasons.join('; ')}`;
+      await deps.store.update(c.id, ACTOR, (cur) => becomeIneligible(cur, err.reasons, why));
       return;
     }
     // Every engine answer is validated (docs/design.md §5), the built-in one included.

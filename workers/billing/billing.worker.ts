@@ -5,6 +5,7 @@
  * the billing system's outputs (HL7 MLLP, webhook, FHIR) reads from that outbox.
  */
 import { buildChargeEvent } from '../../shared/billing/charge-event.js';
+import { billSigned } from '../../shared/lifecycle/index.js';
 import { reportRefsOf } from '../../shared/reports/report-refs.js';
 import type { StageJob } from '../../shared/queues.js';
 import type { WorkerDeps } from '../deps.js';
@@ -12,20 +13,16 @@ import type { WorkerDeps } from '../deps.js';
 const ACTOR = 'worker:billing';
 
 export async function bill(job: StageJob, deps: WorkerDeps): Promise<void> {
-  await deps.store.update(job.caseId, ACTOR, (c, now) => {
-    if (c.status !== 'signed') return null; // billed already, or rejected: nothing to charge
-    // Throws ChargeNotBuildable (not retried) when documentation is missing: the case records why.
-    const charge = buildChargeEvent(c, {
-      mode: deps.config.ILDFLOW_BILLING_MODE,
-      now,
-      advisoryTable: deps.config.payerAdvisories,
-      reports: reportRefsOf(c), // the verified SR's SOP Instance UID and the PDF's SHA-256
-    });
-    const codes = charge.lines.map((l) => l.code);
-    return {
-      next: { ...c, status: 'billed', billing: { eventIds: [charge.eventId], codes, billedAt: now.toISOString() } },
-      reason: `charge ${charge.eventId}: ${charge.lines.map((l) => [l.code, ...l.modifiers].join('-')).join(', ')}`,
-      events: [{ eventId: charge.eventId, event: charge }],
-    };
-  });
+  // Billed already, or rejected: nothing to charge (billSigned answers null).
+  await deps.store.update(job.caseId, ACTOR, (c, now) =>
+    billSigned(c, now, (signed) =>
+      // Throws ChargeNotBuildable (not retried) when documentation is missing: the case records why.
+      buildChargeEvent(signed, {
+        mode: deps.config.ILDFLOW_BILLING_MODE,
+        now,
+        advisoryTable: deps.config.payerAdvisories,
+        reports: reportRefsOf(signed), // the verified SR's SOP Instance UID and the PDF's SHA-256
+      }),
+    ),
+  );
 }

@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Case, CaseStatus } from '../../shared/domain/case.js';
-import { failStage, nextJob, STATUSES_WITH_JOBS } from '../../shared/lifecycle/next-job.js';
+import { failStage, nextJob, STATUSES_WITH_JOBS } from '../../shared/lifecycle/index.js';
 import { reconcileTask, type Pipeline, type QueueName } from '../../shared/queues.js';
 import type { ReconcileRunSummary } from '../../shared/metrics.js';
 import type { WorkerDeps } from '../deps.js';

@@ -15,7 +15,7 @@
 import { basename } from 'node:path';
 import type { ArtifactRef } from '../../shared/domain/case.js';
 import { withArtifact } from '../../shared/artifacts/artifact-store.js';
-import { FINAL_PACS_OBJECTS, finalDocumentsStored } from '../../shared/lifecycle/next-job.js';
+import { FINAL_PACS_OBJECTS, finalDocumentsStored, preliminaryReportReady } from '../../shared/lifecycle/index.js';
 import type { StageJob } from '../../shared/queues.js';
 import { REPORT_ARTIFACTS } from '../../shared/reports/report-refs.js';
 import { withResultEvent } from '../../shared/ehr/result-event.js';
@@ -37,14 +37,7 @@ export async function report(job: StageJob, deps: WorkerDeps, signal: AbortSigna
   }
   if (c.status !== 'analyzing' || !c.result) return;
   const refs = await writePreliminaryDocuments(c, now, deps);
-  await deps.store.update(c.id, ACTOR, (cur) =>
-    cur.status === 'analyzing'
-      ? {
-          next: { ...cur, status: 'awaiting_review', artifacts: refs.reduce(withArtifact, cur.artifacts) },
-          reason: `preliminary report ready (${c.result!.classification.category}); in the review queue`,
-        }
-      : null,
-  );
+  await deps.store.update(c.id, ACTOR, (cur) => preliminaryReportReady(cur, refs));
 }
 
 async function writeAndStoreFinal(caseId: string, now: Date, deps: WorkerDeps, signal: AbortSignal): Promise<void> {

@@ -15,9 +15,16 @@ import type { Case, SourceSeries } from '../../shared/domain/case.js';
 import { InvalidDicom, PacsUnavailable } from '../../shared/errors.js';
 import { candidateStudies, selectSeries, type SeriesChoice } from '../../shared/pacs/select-series.js';
 import type { SeriesSummary, StudySummary } from '../../shared/pacs/source.js';
-import { holdIfIdentifiersDiffer, type HeldStudy } from '../../shared/lifecycle/identity-hold.js';
-import { endWaitIfDue } from '../../shared/lifecycle/next-job.js';
-import { waitForDisk, withoutDiskWait } from '../../shared/lifecycle/disk-wait.js';
+import {
+  becomeIneligible,
+  endWaitIfDue,
+  holdIfIdentifiersDiffer,
+  seriesRetrieved,
+  startAwaitingStudy,
+  startRetrieving,
+  waitForDisk,
+  type HeldStudy,
+} from '../../shared/lifecycle/index.js';
 import { describeShortage, diskState, isNoSpace, readDisk, watchDisk, type DiskState } from '../../shared/artifacts/disk-space.js';
 import type { StageJob } from '../../shared/queues.js';
 import type { WorkerDeps } from '../deps.js';
@@ -29,7 +36,7 @@ export async function retrieve(job: StageJob, deps: WorkerDeps, signal: AbortSig
   if (!c) return; // deleted since enqueue: nothing to do, and no retry
   if (c.status === 'awaiting_study') return expireIfDue(c, deps);
   if (c.status === 'analyzing') return deps.pipeline.enqueueNext(c, job.traceId);
-  if (c.status === 'queued') c = await deps.store.transition(c.id, ACTOR, 'retrieving', 'looking for the prior chest CT');
+  if (c.status === 'queued') c = await deps.store.update(c.id, ACTOR, startRetrieving);
   if (c.status !== 'retrieving') return; // cancelled or moved on by someone else
   // Below the disk watermark nothing is retrieved: the case waits and re-checks (docs/operations.md).
   const before = await diskNow(deps);
@@ -38,7 +45,7 @@ export async function retrieve(job: StageJob, deps: WorkerDeps, signal: AbortSig
   const found = await findSeries(c, deps);
   if (found.kind === 'wait') return awaitStudy(c, found.reasons, deps);
   if (found.kind === 'ineligible') {
-    await deps.store.transition(c.id, ACTOR, 'ineligible', found.reasons.join('; '), { ineligibleReasons: found.reasons });
+    await deps.store.update(c.id, ACTOR, (cur) => becomeIneligible(cur, found.reasons));
     return;
   }
   const { study, series, choice } = found;
@@ -77,11 +84,7 @@ export async function retrieve(job: StageJob, deps: WorkerDeps, signal: AbortSig
       retrievedAt: deps.clock().toISOString(),
       seriesDir,
     };
-    c = await deps.store.update(c.id, ACTOR, ({ spool: _purged, ...cur }) => ({
-      // A new spool: an earlier one's purge (before an admin retry) no longer describes it; any disk wait is over.
-      next: { ...withoutDiskWait(cur), status: 'analyzing', source },
-      reason: `retrieved ${got.files} images (${(got.bytes / 1e6).toFixed(1)} MB); ${choice.why}`,
-    }));
+    c = await deps.store.update(c.id, ACTOR, (cur) => seriesRetrieved(cur, source, `retrieved ${got.files} images (${(got.bytes / 1e6).toFixed(1)} MB); ${choice.why}`));
   } catch (err) {
     watch.stop();
     await deps.artifacts.discard(spool);
@@ -91,7 +94,7 @@ export async function retrieve(job: StageJob, deps: WorkerDeps, signal: AbortSig
     if (isNoSpace(err)) return waitForDiskSpace(c, await diskNow(deps), deps, 'a write ran out of space (ENOSPC); ');
     // No usable prior CT in this series (docs/design.md §4 `ineligible`: no charge); `damaged` is a cut transfer.
     if (err instanceof InvalidDicom && err.kind === 'unusable') {
-      await deps.store.transition(c.id, ACTOR, 'ineligible', err.detail, { ineligibleReasons: [err.detail] });
+      await deps.store.update(c.id, ACTOR, (cur) => becomeIneligible(cur, [err.detail]));
       return;
     }
     throw err;
@@ -163,7 +166,7 @@ async function findSeries(c: Case, deps: WorkerDeps): Promise<Found> {
 async function awaitStudy(c: Case, reasons: string[], deps: WorkerDeps): Promise<void> {
   const waitMs = deps.config.ILDFLOW_AWAIT_STUDY_HOURS * 3600_000;
   const until = new Date(deps.clock().getTime() + waitMs).toISOString();
-  const waiting = await deps.store.transition(c.id, ACTOR, 'awaiting_study', `${reasons.join('; ')}; waiting for the PACS until ${until}`, { awaitingStudyUntil: until });
+  const waiting = await deps.store.update(c.id, ACTOR, (cur) => startAwaitingStudy(cur, until, reasons));
   // The deadline job makes the wait bounded even if no PACS event ever comes (the sweeper is a backstop).
   await deps.pipeline.enqueueNext(waiting, randomUUID());
 }

@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { ReconcileBody, reconcileCase as decideReconcile } from '../../../shared/lifecycle/identity-hold.js';
+import { ReconcileBody, reconcileCase as decideReconcile } from '../../../shared/lifecycle/index.js';
 import { clientIp, parseInput, traceIdOf, userOf } from '../context.js';
 import type { ApiDeps } from '../deps.js';
 

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { LIMITS } from '../../../shared/domain/case.js';
-import { cancelCase as decideCancel } from '../../../shared/review/index.js';
+import { cancelCase as decideCancel } from '../../../shared/lifecycle/index.js';
 import { parseInput, userOf } from '../context.js';
 import type { ApiDeps } from '../deps.js';
 

@@ -6,7 +6,7 @@
  */
 import type { Case } from '../../../shared/domain/case.js';
 import { TransitionRefused } from '../../../shared/errors.js';
-import { matchesStudyEvent, resumeAwaitingStudy, type StudyEvent } from '../../../shared/review/index.js';
+import { matchesStudyEvent, resumeAwaitingStudy, type StudyEvent } from '../../../shared/lifecycle/index.js';
 import type { ApiDeps } from '../deps.js';
 
 /** Waiting cases are few (a bounded wait); the scan stops at this many to bound the request. */
