@@ -6,14 +6,14 @@
  * the label map's index with its per-slice class counts, and decoded slices are kept in one LRU bounded by
  * bytes; concurrent first reads of a case share one indexing.
  */
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { readSliceHu, scanSeriesDir, type InstanceHeader, type Vec3 } from '../dicom/read-instance.js';
-import { readSegFrame, readSegHeader, type SegHeader } from '../dicom/seg/read-seg.js';
+import { readSegHeader, type SegHeader } from '../dicom/seg/read-seg.js';
 import { LABEL_CLASSES } from '../engines/label-classes.js';
 import { InvalidDicom } from '../errors.js';
 import { checkSeriesConsistency, orderAlongNormal, summarizeSeries } from '../volume/assemble-volume.js';
 import { createByteLru } from './byte-lru.js';
-import { countSetBits, framesBySlice, paintFrame, sliceClassCounts, type SliceFrame } from './slice-class-counts.js';
+import { countSetBits, framesBySlice, paintPackedFrame, sliceClassCounts, type SliceFrame } from './slice-class-counts.js';
 
 export type SeriesIndex = Readonly<{
   rows: number;
@@ -71,6 +71,17 @@ function vocabularyValues(segments: readonly Readonly<{ number: number; key: str
   return new Map(segments.flatMap((s) => (valueOf.has(s.key) ? [[s.number, valueOf.get(s.key)!] as const] : [])));
 }
 
+/**
+ * Reads frame `frame`'s packed bits (frames follow each other bit by bit, PS3.5 §8.1.1) into `buf`, which
+ * holds one frame and a byte; returns the bit of `buf` where the frame starts.
+ */
+async function readPackedFrame(fh: FileHandle, header: SegHeader, frame: number, buf: Buffer): Promise<number> {
+  const n = header.rows * header.columns;
+  const first = Math.floor((frame * n) / 8);
+  await fh.read(buf, 0, Math.ceil(((frame + 1) * n) / 8) - first, header.pixelDataOffset + first);
+  return frame * n - first * 8;
+}
+
 /** Lines the SEG's frames up with the slices and counts each class per slice, reading each frame's bits once. */
 export async function indexLabelMap(source: NonNullable<ViewerSource['labelMap']>, series: SeriesIndex): Promise<LabelMapIndex> {
   const header = await readSegHeader(source.path);
@@ -82,13 +93,7 @@ export async function indexLabelMap(source: NonNullable<ViewerSource['labelMap']
   const fh = await open(source.path, 'r');
   try {
     const buf = Buffer.alloc(Math.ceil(n / 8) + 1);
-    for (let f = 0; f < header.numberOfFrames; f++) {
-      const startBit = f * n;
-      const first = Math.floor(startBit / 8);
-      const len = Math.ceil((startBit + n) / 8) - first;
-      await fh.read(buf, 0, len, header.pixelDataOffset + first);
-      frameVoxels.push(countSetBits(buf, startBit - first * 8, n));
-    }
+    for (let f = 0; f < header.numberOfFrames; f++) frameVoxels.push(countSetBits(buf, await readPackedFrame(fh, header, f, buf), n));
   } finally {
     await fh.close();
   }
@@ -103,10 +108,22 @@ export function readSlicePixels(series: SeriesIndex, z: number): Int16Array {
   return hu;
 }
 
-/** Slice z's class values (LABEL_CLASSES segment numbers; 0 = no class), from the SEG frames on it only. */
+/**
+ * Slice z's class values (LABEL_CLASSES segment numbers; 0 = no class), from the SEG frames on it only: each
+ * frame's packed bits read at their offset (PS3.5 §8.1.1) through one open file.
+ */
 export async function readSliceLabels(map: LabelMapIndex, z: number): Promise<Uint8Array> {
-  const labels = new Uint8Array(map.header.rows * map.header.columns);
-  for (const f of map.bySlice[z] ?? []) paintFrame(labels, await readSegFrame(map.path, map.header, f.frame), f.value);
+  const n = map.header.rows * map.header.columns;
+  const labels = new Uint8Array(n);
+  const frames = map.bySlice[z] ?? [];
+  if (!frames.length) return labels;
+  const fh = await open(map.path, 'r');
+  try {
+    const buf = Buffer.alloc(Math.ceil(n / 8) + 1);
+    for (const f of frames) paintPackedFrame(labels, buf, await readPackedFrame(fh, map.header, f.frame, buf), f.value);
+  } finally {
+    await fh.close();
+  }
   return labels;
 }
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Vec3 } from '../dicom/read-instance.js';
-import { countSetBits, framesBySlice, paintFrame, sliceClassCounts } from './slice-class-counts.js';
+import { countSetBits, framesBySlice, paintPackedFrame, sliceClassCounts } from './slice-class-counts.js';
 
 const positions: Vec3[] = [
   [0, 0, 10],
@@ -57,10 +57,14 @@ describe('sliceClassCounts', () => {
   });
 });
 
-describe('paintFrame', () => {
-  it('writes the value where the frame is set and leaves the rest', () => {
-    const labels = Uint8Array.from([0, 2, 2, 0]);
-    paintFrame(labels, Uint8Array.from([1, 0, 1, 0]), 5);
-    expect([...labels]).toEqual([5, 2, 5, 0]);
+describe('paintPackedFrame', () => {
+  it('writes the value where the packed bit is set, from any bit offset, and leaves the rest', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 4, maxLength: 40 }), fc.nat(7), fc.integer({ min: 1, max: 20 }), (bytes, shift, n) => {
+        const labels = new Uint8Array(Math.min(n, bytes.length * 8 - shift)).fill(2);
+        paintPackedFrame(labels, bytes, shift, 5);
+        labels.forEach((v, i) => expect(v).toBe((bytes[(shift + i) >> 3]! >> ((shift + i) & 7)) & 1 ? 5 : 2));
+      }),
+    );
   });
 });

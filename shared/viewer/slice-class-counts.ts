@@ -75,7 +75,19 @@ export function sliceClassCounts(bySlice: readonly (readonly SliceFrame[])[], fr
   });
 }
 
-/** Paints one frame's bits (0/1 per pixel) into a slice's label map with `value`; later frames win. */
-export function paintFrame(labels: Uint8Array, bits: Uint8Array, value: number): void {
-  for (let i = 0; i < labels.length; i++) if (bits[i]) labels[i] = value;
+/**
+ * Paints one frame into a slice's label map with `value` where its bit is set, straight from the packed
+ * bits (`bytes` from bit `startBit`, PS3.5 §8.1.1, least significant bit first); later frames win.
+ */
+export function paintPackedFrame(labels: Uint8Array, bytes: Uint8Array, startBit: number, value: number): void {
+  const n = labels.length;
+  let i = 0;
+  let bit = startBit;
+  for (; i < n && bit & 7; i++, bit++) if ((bytes[bit >> 3]! >> (bit & 7)) & 1) labels[i] = value;
+  for (; i + 8 <= n; i += 8, bit += 8) {
+    const b = bytes[bit >> 3]!;
+    if (!b) continue; // most of a frame is outside its class
+    for (let k = 0; k < 8; k++) if ((b >> k) & 1) labels[i + k] = value;
+  }
+  for (; i < n; i++, bit++) if ((bytes[bit >> 3]! >> (bit & 7)) & 1) labels[i] = value;
 }
