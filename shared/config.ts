@@ -193,6 +193,11 @@ const Env = z
     ILDFLOW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Review claim lease (docs/design.md §4: default 30 min, renewable). */
     ILDFLOW_CLAIM_LEASE_MINUTES: z.coerce.number().positive().max(24 * 60).default(30),
+    /**
+     * The review viewer's in-process cache of decoded slices and series indexes, in bytes (shared/viewer/
+     * byte-lru.ts): 256 MiB holds about 340 slices of 512² with their label maps.
+     */
+    ILDFLOW_VIEWER_CACHE_BYTES: z.coerce.number().int().min(0).max(16 * 1024 ** 3).default(256 * 1024 ** 2),
     /** Bounded wait for a study that is not in the PACS yet (docs/design.md §4 awaiting_study). */
     ILDFLOW_AWAIT_STUDY_HOURS: z.coerce.number().positive().max(24 * 90).default(72),
     /** Bound on one engine analysis, polling included (issue #4); past it the engine is aborted or killed

@@ -78,6 +78,21 @@ export class CursorExpired extends AppError {
     super(detail);
   }
 }
+/**
+ * The case's series is no longer in ildflow's spool (purged after retention, docs/design.md §7 "Data
+ * lifecycle"): the images are in the PACS. 410: they will not come back here for this retrieval.
+ */
+export class SeriesNotHeld extends AppError {
+  readonly status = 410;
+  readonly slug = 'series-not-held';
+  readonly title = 'The series is no longer held by ildflow; the images are in the PACS';
+}
+/** The engine returned no label map for this case (or it was refused): there is no overlay to serve. */
+export class NoLabelMap extends AppError {
+  readonly status = 404;
+  readonly slug = 'no-label-map';
+  readonly title = 'The engine returned no label map for this case';
+}
 /** A lifecycle move not in docs/design.md §4's table, or a lost race for the same case. */
 export class TransitionRefused extends AppError {
   readonly status = 409;

@@ -15,7 +15,7 @@ export type ApiDeps = Readonly<{
     Config,
     'ILDFLOW_BODY_LIMIT' | 'ILDFLOW_CLAIM_LEASE_MINUTES' | 'ILDFLOW_DATA_DIR' | 'ILDFLOW_METRICS_TOKEN' | 'ILDFLOW_AUTH_FAILURES_PER_MINUTE' | 'ILDFLOW_TRUST_PROXY'
   > &
-    Partial<Pick<Config, 'ILDFLOW_COOKIE_SECURE'>>;
+    Partial<Pick<Config, 'ILDFLOW_COOKIE_SECURE' | 'ILDFLOW_VIEWER_CACHE_BYTES'>>;
   store: CaseStore;
   users: UserDirectory;
   /** The OpenID Provider's access-token checker (ILDFLOW_OIDC_ISSUER); absent: users-file tokens only. */

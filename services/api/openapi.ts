@@ -23,6 +23,15 @@ const BODIES: Partial<Record<RouteId, z.ZodType>> = {
 };
 const QUERIES: Partial<Record<RouteId, z.ZodObject>> = { listCases: ListCasesQuery, billingEvents: BillingEventsQuery };
 
+/** Raw slices (cases/viewer.ts): little-endian arrays of rows × columns, named by these headers. */
+const SLICE_HEADERS = {
+  ETag: { description: 'Strong entity tag; send it in If-None-Match for a 304', schema: { type: 'string' } },
+  'X-Slice-Rows': { schema: { type: 'integer' } },
+  'X-Slice-Columns': { schema: { type: 'integer' } },
+  'X-Slice-Encoding': { description: '`int16le-hu` (HU) or `uint8-class` (class values of the viewer document)', schema: { type: 'string' } },
+};
+const BINARY: Partial<Record<RouteId, true>> = { getSlice: true, getSliceLabels: true };
+
 // Refinements (NPI Luhn, ICD-10 format) cannot be expressed in JSON Schema: they are described in the
 // field messages and enforced by the server.
 const jsonSchema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
@@ -32,6 +41,7 @@ const STATUS_TEXT: Record<number, string> = {
   401: 'No or invalid bearer token (RFC 6750)',
   403: 'The user has none of the roles of this route',
   404: 'Not found',
+  410: 'Gone: the series is no longer held by ildflow (purged after retention); the images are in the PACS',
   409: 'The case is not in a state that allows this (docs/design.md §4), another physician holds it, or the order id holds another order',
   413: 'Request body too large',
   415: 'Unsupported body encoding',
@@ -69,7 +79,10 @@ function operation(id: RouteId, spec: RouteSpec) {
     parameters: [...pathParams, ...queryParams],
     ...(body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(body) } } } } : {}),
     responses: {
-      [String(spec.ok)]: { description: 'Success' },
+      [String(spec.ok)]: BINARY[id]
+        ? { description: 'Success', headers: SLICE_HEADERS, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } }
+        : { description: 'Success' },
+      ...(BINARY[id] ? { '304': { description: 'Not Modified: the If-None-Match tag is current' } } : {}),
       ...Object.fromEntries(
         statuses.map((s) => [String(s), { description: STATUS_TEXT[s] ?? 'Problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } }]),
       ),

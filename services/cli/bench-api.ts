@@ -171,15 +171,19 @@ export async function benchApi(template: Case, opts: { redisUrl: string; total?:
         `(target p99 < ${TARGET_P99_MS} ms, no errors): ${ok ? 'MET' : 'NOT MET'}`,
     );
   } finally {
-    if (api && api.exitCode === null) {
-      api.kill('SIGTERM');
-      await Promise.race([once(api, 'exit'), new Promise((r) => setTimeout(r, 10_000))]);
-      if (api.exitCode === null && api.signalCode === null) api.kill('SIGKILL');
-    }
+    if (api) await stopProcess(api);
     await deletePrefix(redis, prefix);
     redis.disconnect();
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** SIGTERM, then SIGKILL after 10 s (the API's graceful shutdown, bounded). */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  await Promise.race([once(child, 'exit'), new Promise((r) => setTimeout(r, 10_000))]);
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 
 /** Removes every key under `prefix` (SCAN + DEL; never KEYS or FLUSH*: the Redis may be shared). */
@@ -192,12 +196,12 @@ export async function deletePrefix(redis: Redis, prefix: string): Promise<void> 
   } while (cursor !== '0');
 }
 
-async function freePortOf(): Promise<number> {
+export async function freePortOf(): Promise<number> {
   const { freePort } = await import('../../shared/pacs/orthanc-process.js');
   return freePort();
 }
 
-async function waitForHttp(url: string, child: ChildProcess, output: () => string): Promise<void> {
+export async function waitForHttp(url: string, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`the API exited with ${child.exitCode}: ${output()}`);

@@ -2,7 +2,8 @@
  * `ildflow bench`: benchmark figures (docs/design.md §8), each printed beside a baseline measured in the same
  * run, since the machines are shared and noisy. The engine section runs on the scanner phantom
  * (tools/phantom/scanner: fibre, UIP, default physics, 512×512×298), or on `--series DIR`; retrieval
- * and the flow sections use the legacy phantom, as before. `--only engine,retrieval,flow,lifecycle` picks sections (`--lifecycle-cases N`, 200 by default).
+ * and the flow sections use the legacy phantom, as before. `--only engine,retrieval,flow,lifecycle,viewer` picks sections (`--lifecycle-cases N`, 200 by default;
+ * the viewer's slice latency on a `--size`² series of `--viewer-slices` slices, 120 by default).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -14,7 +15,7 @@ import { benchFlow } from './bench-flow.js';
 import { benchRetrieval } from './bench-retrieval.js';
 import { options } from './main.js';
 
-const SECTIONS = ['engine', 'retrieval', 'flow', 'lifecycle'] as const;
+const SECTIONS = ['engine', 'retrieval', 'flow', 'lifecycle', 'viewer'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** The engine's bench series: this seed's patient gives 298 slices of 1 mm (buildModel's depth map). */
@@ -28,6 +29,7 @@ export async function benchCommand(args: string[]): Promise<number> {
     'numpy-baseline': { type: 'string' },
     only: { type: 'string' },
     'lifecycle-cases': { type: 'string', default: '200' },
+    'viewer-slices': { type: 'string', default: '120' },
   });
   const size = Number(values.size);
   const slices = Number(values.slices);
@@ -59,6 +61,9 @@ export async function benchCommand(args: string[]): Promise<number> {
     // What each finished case leaves on disk and in Redis, over 200 cases signed and billed (issue 17).
     if (only.includes('lifecycle'))
       await (await import('./bench-lifecycle.js')).benchLifecycle(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', Number(values['lifecycle-cases']));
+    // The review viewer's slice change beside /healthz (issue 12): bench-viewer.ts.
+    if (only.includes('viewer'))
+      await (await import('./bench-viewer.js')).benchViewer(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { size, slices: Number(values['viewer-slices']) });
     return 0;
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -3,7 +3,8 @@
  * module, no build step. The files carry no PHI and need no token; every call the page makes goes to
  * /v1 with the physician's bearer token, where roles, auditing and `Cache-Control: no-store` apply.
  * The page gets its own Content-Security-Policy: scripts and styles from this origin only, images from
- * this origin or blob: (key images are fetched with the token and shown as object URLs). With a provider
+ * this origin or blob: (key images are fetched with the token and shown as object URLs; the viewer draws
+ * slices it fetched as raw arrays on a canvas, which needs no img-src). With a provider
  * sign-in configured, `sign-in.json` names the issuer and the page's client id, and the policy lets the page
  * reach the provider's origin (discovery and the token endpoint: the page is a public client, RFC 6749 §2.1).
  */
@@ -19,6 +20,9 @@ const ASSETS: Readonly<Record<string, string>> = {
   'index.html': 'text/html; charset=utf-8',
   'app.js': 'text/javascript; charset=utf-8',
   'sign-in.js': 'text/javascript; charset=utf-8',
+  'dom.js': 'text/javascript; charset=utf-8',
+  'viewer.js': 'text/javascript; charset=utf-8',
+  'viewer-render.js': 'text/javascript; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
   'sign-in.json': 'application/json',
 };

@@ -101,7 +101,11 @@ export function checkSeriesConsistency(headers: readonly InstanceHeader[]): stri
 
 type Ordered = { order: number[]; along: number[]; normal: Vec3 };
 
-function orderAlongNormal(headers: readonly InstanceHeader[]): Ordered {
+/**
+ * The order of the slices along the head-pointing normal, cranial first: `order[z]` is the index in
+ * `headers` of volume slice z. The engine's slice indexes (key images) and the review viewer's both use it.
+ */
+export function orderAlongNormal(headers: readonly InstanceHeader[]): Ordered {
   const normal = sliceNormal(headers[0]!.imageOrientationPatient);
   const proj = headers.map((h) => dot(h.imagePositionPatient, normal));
   // Descending along a head-pointing normal: cranial first. Ties (refused elsewhere) keep file order.

@@ -9,6 +9,7 @@ import { ROLES, type Role } from '../../shared/auth/users.js';
 import { ROUTES, isAllowed, type RouteId, type RouteSpec } from '../../services/api/route-table.js';
 import { startApi, type Harness, type UserKey } from '../helpers/api-harness.js';
 import { seedDeadLetter } from '../helpers/billing-fixtures.js';
+import { seedViewerCase } from '../helpers/viewer-case.js';
 
 const ROLE_USER: Record<Role, UserKey> = { orderer: 'orderer', pacs: 'pacs', radiologist: 'radiologist', billing: 'billing', admin: 'admin' };
 /** Seeds as the caller when it is a physician; others are refused by role before the case is read. */
@@ -33,6 +34,9 @@ const PREPARE: Record<RouteId, (h: Harness, who: UserKey) => Promise<{ path: str
   }),
   listArtifacts: async (h) => ({ path: `/v1/cases/${(await h.seedCase('awaiting_review', { artifact: true })).id}/artifacts` }),
   getArtifact: async (h) => ({ path: `/v1/cases/${(await h.seedCase('awaiting_review', { artifact: true })).id}/artifacts/report.pdf` }),
+  getViewer: async (h) => ({ path: `/v1/cases/${(await seedViewerCase(h)).id}/viewer` }),
+  getSlice: async (h) => ({ path: `/v1/cases/${(await seedViewerCase(h)).id}/slices/3` }),
+  getSliceLabels: async (h) => ({ path: `/v1/cases/${(await seedViewerCase(h)).id}/slices/3/labels` }),
   billingEvents: async () => ({ path: '/v1/billing/events?limit=10' }),
   studyAvailable: async () => ({ path: '/v1/triggers/study-available', body: { studyInstanceUid: uid() } }),
   orthancStableStudy: async () => ({

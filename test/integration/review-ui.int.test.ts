@@ -1,6 +1,6 @@
 /**
  * The review page in a real headless Chromium (Debian's, through playwright-core): a physician signs in
- * with a token, opens the queue and a case, sees the key image, accepts with the attestation and sees the
+ * with a token, opens the queue and a case, sees the series in the viewer (on its first key image), accepts with the attestation and sees the
  * case signed; a second physician, meanwhile, sees the claim held and cannot sign. The API and all
  * workers run for real on a folder PACS. Screenshots are kept in test-artifacts/review-ui/.
  */
@@ -92,8 +92,9 @@ describe('the review page in Chromium', () => {
     await ada.screenshot({ path: join(SHOTS, '1-queue.png'), fullPage: true });
 
     await row.click(); // opening a free case claims it
-    await ada.waitForSelector('#key-image');
-    await expect.poll(() => ada.$eval('#key-image', (img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(192);
+    // The key image is now the viewer's first slice, drawn at the series' own size (it was a 192-pixel PNG).
+    await ada.waitForSelector('#viewer-canvas[data-slice]');
+    await expect.poll(() => ada.$eval('#viewer-canvas', (c) => (c as unknown as { width: number }).width)).toBe(192);
     expect(await ada.textContent('#mine')).toMatch(/You hold this case/);
     expect(await ada.textContent('#category')).toBe('UIP pattern');
     expect(await ada.textContent('#regulatory')).toBe('Research use only');

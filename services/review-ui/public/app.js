@@ -1,23 +1,13 @@
-/* global window, document, location, sessionStorage, fetch, setTimeout, clearTimeout, setInterval, clearInterval, URL, Node */
+/* global window, document, location, sessionStorage, fetch, setTimeout, clearTimeout, setInterval, clearInterval, URL */
 // ildflow review page: plain JavaScript module, no build step. Every request goes to /v1 with the
 // physician's bearer token (kept in sessionStorage, so it ends with the tab). The server decides and
 // audits; this page shows state and never keeps PHI beyond the tab (drafts live in sessionStorage too).
 // The token is pasted, or comes from the hospital's OpenID Provider (sign-in.js); an expired one signs the
 // physician out with the unsent decision kept as a draft for when they are back.
 import { finishSignIn, providerSettings, startSignIn } from './sign-in.js';
+import { h } from './dom.js';
+import { createViewer } from './viewer.js';
 
-/**
- * The classes of the engine's label map in the reports' order, with their labels and overlay colours (null:
- * not coloured): a copy of shared/engines/label-classes.ts EXTENT_ORDER, which a unit test holds it to.
- */
-export const CLASSES = [
-  ['honeycombing', 'Honeycombing', '#d55e00'],
-  ['reticulation', 'Reticulation', '#e69f00'],
-  ['groundGlass', 'Ground glass', '#f0e442'],
-  ['emphysema', 'Emphysema', '#56b4e9'],
-  ['consolidation', 'Consolidation', '#cc79a7'],
-  ['normal', 'Normal lung', null],
-];
 const CATEGORIES = {
   uip: 'UIP pattern',
   probable_uip: 'Probable UIP pattern',
@@ -32,19 +22,6 @@ const $ = (sel, root = document) => root.querySelector(sel);
 const main = $('#main');
 let me = null;
 let teardown = [];
-
-/** Creates an element; strings become text nodes (never HTML), so no value from the server is parsed. */
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
-    else if (k === 'style') for (const [p, val] of Object.entries(v)) el.style.setProperty(p, val);
-    else el.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
-  return el;
-}
 
 function toast(text, bad = false) {
   const t = $('#toast');
@@ -78,6 +55,17 @@ async function api(method, path, body) {
   const type = res.headers.get('content-type') || '';
   if (!res.ok) throw new ApiError(res.status, type.includes('json') ? await res.json() : null);
   return type.includes('json') ? res.json() : res.blob();
+}
+
+/** A raw slice from /v1 as an ArrayBuffer (the viewer's pixels and labels). */
+async function bytes(path) {
+  const res = await fetch(path, { headers: { authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY)}` }, cache: 'no-store' });
+  if (res.status === 401) {
+    signOut('Your session is not valid any more: sign in again.');
+    throw new ApiError(401, null);
+  }
+  if (!res.ok) throw new ApiError(res.status, (res.headers.get('content-type') || '').includes('json') ? await res.json() : null);
+  return res.arrayBuffer();
 }
 
 const when = (iso) => (iso ? new Date(iso).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' }) : '—');
@@ -259,7 +247,96 @@ async function renderCase(id) {
     return;
   }
 
-  // Key images: fetched with the token (an <img src> cannot send it) and shown as object URLs.
+  // The viewer's document: the series to scroll (or where its images are now), the one vocabulary of
+  // classes (labels, colours, the reports' order) and what the engine's label map holds per slice.
+  let info;
+  try {
+    info = await api('GET', `/v1/cases/${id}/viewer`);
+  } catch (x) {
+    if (x.status !== 401) main.replaceChildren(h('p', { class: 'banner bad', role: 'alert' }, `The images could not be opened: ${x.message}`), h('a', { href: '#/queue' }, '← Back to the queue'));
+    return;
+  }
+  const viewer = info.series ? createViewer({ caseId: id, info, bytes }) : null;
+  if (viewer) teardown.push(() => viewer.destroy());
+  const keys = viewer ? null : keyImages(id, r);
+  const byKey = new Map(info.classes.map((k) => [k.key, k]));
+  const reportClasses = info.reportOrder.map((k) => byKey.get(k));
+
+  const q = r.quantities;
+  const fibrosis = Math.round((q.extents.reticulation + q.extents.honeycombing) * 10) / 10;
+  const maxZone = Math.max(10, q.zones.upper.fibrosisPercent, q.zones.middle.fibrosisPercent, q.zones.lower.fibrosisPercent);
+  const zone = (name, v) => h('div', { class: 'row' }, h('span', {}, name), h('div', { class: 'track', role: 'img', 'aria-label': `${name} zone ${v}%` }, h('div', { class: 'fill', style: { '--w': `${(v / maxZone) * 100}%` } })), h('span', { class: 'val' }, `${v}%`));
+  const row = (k, v) => [h('dt', {}, k), h('dd', {}, v)];
+  const research = r.engine.regulatory.status === 'research';
+
+  const left = h('div', { class: 'stack' },
+    h('section', { class: 'panel', id: 'viewer-panel', 'aria-label': 'Images' },
+      h('h2', {}, viewer ? `Series · ${info.series.sliceCount} slices` : 'Key images'),
+      // After retention the series lives only in the PACS (docs/operations.md "Spool retention").
+      info.images.heldBy === 'pacs' ? h('p', { class: 'banner info small', id: 'images-in-pacs', role: 'note' },
+        `${info.images.note} ${info.images.purgedAt ? `Removed on ${when(info.images.purgedAt)}; ` : ''}study ${info.images.studyInstanceUid || '—'}, series ${info.images.seriesInstanceUid || '—'}.`) : null,
+      // The overlay is the engine's label map; an engine without one shows none, and the page says why.
+      info.labelMap.status !== 'stored'
+        ? h('p', { class: 'banner info small', id: 'no-overlay', role: 'note' }, info.labelMap.status === 'none' ? `This engine returned no overlay (${info.labelMap.reason}).` : `No overlay: ${info.labelMap.reason}.`)
+        : null,
+      viewer ? viewer.panel : keys.nodes,
+      !viewer && info.labelMap.status === 'stored'
+        ? h('div', { class: 'legend', 'aria-label': 'Overlay legend' }, reportClasses.filter((k) => k.rgb).map((k) => h('span', { style: { '--c': `rgb(${k.rgb.join(',')})` } }, k.label)))
+        : null,
+      h('p', { class: 'small muted' }, viewer
+        ? 'Wheel, arrow keys, Page Up/Down, Home/End or the slider move through the slices; drag with the right button (or with “Drag W/L”) to change window and level. The colours are the engine\'s own class of each voxel (its label map); the shares are of this slice\'s lung, the quantities on the right the engine\'s over the whole volume.'
+        : 'Lung window W1500 / L−600. The colours are the engine\'s own class of each voxel (its label map); the numbers are the engine\'s, over the whole volume.'),
+    ),
+  );
+  const decisionPanel = h('section', { class: 'panel', id: 'decision' });
+  const right = h('div', { class: 'stack' },
+    h('section', { class: 'panel' },
+      h('h2', {}, 'Engine result'),
+      h('div', { class: 'category', id: 'category' }, CATEGORIES[r.classification.category]),
+      h('ul', { class: 'plain', id: 'rationale' }, r.classification.rationale.map((t) => h('li', {}, t))),
+      h('p', { class: 'small' }, `${r.engine.name} ${r.engine.version} (${r.engine.vendor}) `,
+        h('span', { class: `pill ${research ? 'research' : 'cleared'}`, id: 'regulatory' }, research ? 'Research use only' : `Cleared${r.engine.regulatory.authorization ? ` · ${r.engine.regulatory.authorization}` : ''}`)),
+      r.quality.flags.length ? h('p', { class: 'banner info small' }, `Quality: ${r.quality.flags.join('; ')}`) : null,
+    ),
+    h('section', { class: 'panel' },
+      h('h2', {}, 'Quantities (% of lung)'),
+      h('dl', { class: 'q', id: 'quantities' },
+        row('Fibrosis (reticulation + honeycombing)', `${fibrosis}%`),
+        ...reportClasses.filter((k) => k.key !== 'normal').flatMap((k) => row(k.label, `${q.extents[k.key]}%`)),
+        row('Lung volume', `${q.lungVolumeMl} mL`), row('Mean lung density', `${q.meanLungDensityHu} HU`),
+        row('HAA (−600…−250 HU)', `${q.haaPercent}%`), row('LAA (< −950 HU)', `${q.laa950Percent}%`),
+        row('Subpleural fraction of fibrosis', String(q.subpleuralFibrosisFraction))),
+      h('h2', { style: { 'margin-top': '14px' } }, 'Fibrosis by zone'),
+      h('div', { class: 'zones', id: 'zones' }, zone('Upper', q.zones.upper.fibrosisPercent), zone('Middle', q.zones.middle.fibrosisPercent), zone('Lower', q.zones.lower.fibrosisPercent)),
+    ),
+    decisionPanel,
+  );
+  const src = c.source || {};
+  main.replaceChildren(
+    h('p', {}, h('a', { href: '#/queue' }, '← Queue'), h('span', { class: 'muted small' }, '  ·  Esc to go back, ? for shortcuts')),
+    h('h1', {}, `${patientName(c.patient.name)} `, h('span', { class: 'muted small' }, `MRN ${c.patient.id} · born ${c.patient.birthDate} · ${c.patient.sex}`)),
+    h('p', { class: 'muted small' }, `Order ${c.order.id} (${c.order.priority}) by ${c.order.orderingProvider.name} · CT of ${day(src.studyDate)} · accession ${src.accessionNumber || '—'} · ${src.sliceCount || '?'} slices, ${src.sliceThicknessMm ?? '?'} mm, ${src.convolutionKernel || 'kernel n/a'} · indications ${c.order.indications.join(', ')}`),
+    h('div', { id: 'state' }),
+    h('div', { class: 'layout' }, left, right),
+  );
+  renderDecision(c, decisionPanel);
+
+  const onKey = (e) => {
+    if (e.key === 'Escape' && !$('#help').open) { location.hash = '#/queue'; return; }
+    // Arrows in a radio group, a range or a text field are that control's; the viewer takes them elsewhere.
+    if (e.target.closest('textarea, select, input:not([type=checkbox])') || e.ctrlKey || e.metaKey || e.altKey || $('#help').open) return;
+    if (viewer) viewer.onKey(e);
+    else keys.onKey(e);
+  };
+  document.addEventListener('keydown', onKey);
+  teardown.push(() => document.removeEventListener('keydown', onKey));
+}
+
+/**
+ * Without the series (purged after retention) the page shows the report's key images: PNGs rendered by the
+ * report worker, fetched with the token (an <img src> cannot send it) and shown as object URLs.
+ */
+function keyImages(id, r) {
   const urls = [];
   const viewer = h('div', { class: 'viewer', id: 'viewer' }, h('span', { class: 'muted' }, 'Loading key images…'));
   const thumbs = h('div', { class: 'thumbs', role: 'tablist', 'aria-label': 'Key images' });
@@ -286,69 +363,11 @@ async function renderCase(id) {
       if (x.status !== 401) viewer.replaceChildren(h('span', { class: 'error' }, `Key images could not be loaded: ${x.message}`));
     }
   })();
-
-  const q = r.quantities;
-  const fibrosis = Math.round((q.extents.reticulation + q.extents.honeycombing) * 10) / 10;
-  const maxZone = Math.max(10, q.zones.upper.fibrosisPercent, q.zones.middle.fibrosisPercent, q.zones.lower.fibrosisPercent);
-  const zone = (name, v) => h('div', { class: 'row' }, h('span', {}, name), h('div', { class: 'track', role: 'img', 'aria-label': `${name} zone ${v}%` }, h('div', { class: 'fill', style: { '--w': `${(v / maxZone) * 100}%` } })), h('span', { class: 'val' }, `${v}%`));
-  const row = (k, v) => [h('dt', {}, k), h('dd', {}, v)];
-  const research = r.engine.regulatory.status === 'research';
-
-  const left = h('div', { class: 'stack' },
-    h('section', { class: 'panel' },
-      h('h2', {}, 'Key images'),
-      // After retention the series lives only in the PACS (docs/operations.md "Spool retention").
-      c.images?.purgedAt ? h('p', { class: 'banner info small', id: 'images-in-pacs', role: 'note' },
-        `${c.images.note} Removed on ${when(c.images.purgedAt)}; study ${c.images.studyInstanceUid || '—'}, series ${c.images.seriesInstanceUid || '—'}.`) : null,
-      viewer, caption, thumbs,
-      // The overlay is the engine's label map; an engine without one shows none, and the page says why.
-      c.labelMap && c.labelMap.status !== 'stored'
-        ? h('p', { class: 'banner info small', id: 'no-overlay', role: 'note' }, `No overlay: ${c.labelMap.reason}.`)
-        : h('div', { class: 'legend', 'aria-label': 'Overlay legend' }, CLASSES.filter(([, , colour]) => colour).map(([, label, colour]) => h('span', { style: { '--c': colour } }, label))),
-      h('p', { class: 'small muted' }, 'Lung window W1500 / L−600. The colours are the engine\'s own class of each voxel (its label map); the numbers are the engine\'s, over the whole volume.'),
-    ),
-  );
-  const decisionPanel = h('section', { class: 'panel', id: 'decision' });
-  const right = h('div', { class: 'stack' },
-    h('section', { class: 'panel' },
-      h('h2', {}, 'Engine result'),
-      h('div', { class: 'category', id: 'category' }, CATEGORIES[r.classification.category]),
-      h('ul', { class: 'plain', id: 'rationale' }, r.classification.rationale.map((t) => h('li', {}, t))),
-      h('p', { class: 'small' }, `${r.engine.name} ${r.engine.version} (${r.engine.vendor}) `,
-        h('span', { class: `pill ${research ? 'research' : 'cleared'}`, id: 'regulatory' }, research ? 'Research use only' : `Cleared${r.engine.regulatory.authorization ? ` · ${r.engine.regulatory.authorization}` : ''}`)),
-      r.quality.flags.length ? h('p', { class: 'banner info small' }, `Quality: ${r.quality.flags.join('; ')}`) : null,
-    ),
-    h('section', { class: 'panel' },
-      h('h2', {}, 'Quantities (% of lung)'),
-      h('dl', { class: 'q', id: 'quantities' },
-        row('Fibrosis (reticulation + honeycombing)', `${fibrosis}%`),
-        ...CLASSES.filter(([key]) => key !== 'normal').flatMap(([key, label]) => row(label, `${q.extents[key]}%`)),
-        row('Lung volume', `${q.lungVolumeMl} mL`), row('Mean lung density', `${q.meanLungDensityHu} HU`),
-        row('HAA (−600…−250 HU)', `${q.haaPercent}%`), row('LAA (< −950 HU)', `${q.laa950Percent}%`),
-        row('Subpleural fraction of fibrosis', String(q.subpleuralFibrosisFraction))),
-      h('h2', { style: { 'margin-top': '14px' } }, 'Fibrosis by zone'),
-      h('div', { class: 'zones', id: 'zones' }, zone('Upper', q.zones.upper.fibrosisPercent), zone('Middle', q.zones.middle.fibrosisPercent), zone('Lower', q.zones.lower.fibrosisPercent)),
-    ),
-    decisionPanel,
-  );
-  const src = c.source || {};
-  main.replaceChildren(
-    h('p', {}, h('a', { href: '#/queue' }, '← Queue'), h('span', { class: 'muted small' }, '  ·  Esc to go back, ? for shortcuts')),
-    h('h1', {}, `${patientName(c.patient.name)} `, h('span', { class: 'muted small' }, `MRN ${c.patient.id} · born ${c.patient.birthDate} · ${c.patient.sex}`)),
-    h('p', { class: 'muted small' }, `Order ${c.order.id} (${c.order.priority}) by ${c.order.orderingProvider.name} · CT of ${day(src.studyDate)} · accession ${src.accessionNumber || '—'} · ${src.sliceCount || '?'} slices, ${src.sliceThicknessMm ?? '?'} mm, ${src.convolutionKernel || 'kernel n/a'} · indications ${c.order.indications.join(', ')}`),
-    h('div', { id: 'state' }),
-    h('div', { class: 'layout' }, left, right),
-  );
-  renderDecision(c, decisionPanel);
-
   const onKey = (e) => {
-    if (e.key === 'Escape' && !$('#help').open) { location.hash = '#/queue'; return; }
-    if (e.target.closest('textarea, input[type=text], select')) return;
     if (e.key === '[') show(current - 1);
     else if (e.key === ']') show(current + 1);
   };
-  document.addEventListener('keydown', onKey);
-  teardown.push(() => document.removeEventListener('keydown', onKey));
+  return { nodes: [viewer, caption, thumbs], onKey };
 }
 
 function stateBanner(c) {
