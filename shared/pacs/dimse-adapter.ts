@@ -37,6 +37,7 @@ import { identityOf } from '../dicom/read-instance.js';
 import { DECODABLE_TRANSFER_SYNTAXES, USABLE_TRANSFER_SYNTAXES } from '../dicom/transfer-syntax.js';
 import { PacsUnavailable } from '../errors.js';
 import { instanceTooLarge } from './instance-cap.js';
+import { cStoreResponsePdu } from './c-store-response.js';
 import { HeadCapture, type KnownInstances } from './instance-head.js';
 import { endsCommand, PduFramer } from './pdu-framer.js';
 import { PacsRefused } from './pacs-errors.js';
@@ -310,10 +311,9 @@ export async function getSeries(peer: Peer, expected: Expected, signal: AbortSig
   const { r, onResponse } = subOpsTracker();
   req.on('response', onResponse);
   const receiver = new Receiver(() => [expected], expected.destDir, maxInstanceBytes);
+  let socket: Socket | undefined;
   client.on('cStoreRequest', (request: Dimse.requests.CStoreRequest, callback: (res: Dimse.responses.CStoreResponse) => void) => {
-    const res = CStoreResponse.fromRequest(request);
-    res.setStatus(receiver.complete(request));
-    callback(res);
+    answerCStore(receiver, request, callback, socket);
   });
   client.addRequest(req);
   // The library proposes every storage class in the two uncompressed syntaxes only, so a PACS had to decode
@@ -331,8 +331,9 @@ export async function getSeries(peer: Peer, expected: Expected, signal: AbortSig
     (c) => {
       // Quirk: the client's Network object is created inside send() and buffers incoming C-STOREs in
       // memory; point its two stream hooks at the receiver instead.
-      const network = (c as unknown as { network?: StreamHooks }).network;
+      const network = (c as unknown as { network?: StreamHooks & { socket?: Socket } }).network;
       if (!network) throw new Error('dcmjs-dimse Client has no network after send(): adapter needs updating');
+      socket = network.socket;
       network.createStoreWritableStream = (ctx, request) => receiver.open(ctx, request);
       network.createDatasetFromStoreWritableStream = (writable, ctx, cb) => receiver.close(writable, ctx, cb);
     },
@@ -342,6 +343,30 @@ export async function getSeries(peer: Peer, expected: Expected, signal: AbortSig
   await receiver.settled();
   refuseOversized('C-GET', expected.seriesInstanceUid, maxInstanceBytes);
   checkSubOps('C-GET', r, receiver.refused);
+}
+
+/**
+ * Files the instance and answers its C-STORE: written straight to the socket (c-store-response.ts) when the
+ * receiver staged it, through the library otherwise (a request it never saw the data of).
+ */
+function answerCStore(receiver: Receiver, request: Dimse.requests.CStoreRequest, callback: (res: Dimse.responses.CStoreResponse) => void, socket?: Socket): void {
+  const presentationContextId = receiver.contextOf(request);
+  const status = receiver.complete(request);
+  if (presentationContextId === undefined || !socket) {
+    const res = CStoreResponse.fromRequest(request);
+    res.setStatus(status);
+    callback(res);
+    return;
+  }
+  socket.write(
+    cStoreResponsePdu({
+      presentationContextId,
+      messageId: request.getMessageId(),
+      sopClassUid: request.getAffectedSopClassUid(),
+      sopInstanceUid: request.getAffectedSopInstanceUid(),
+      status,
+    }),
+  );
 }
 
 type StreamHooks = {
@@ -382,7 +407,7 @@ class Receiver {
       transferSyntaxUid: ctx.getAcceptedTransferSyntaxUid() ?? TransferSyntax.ImplicitVRLittleEndian,
     });
     stream.write(meta);
-    const entry: Staged = { path, flushed, head: new HeadCapture(meta), dataBytes: 0 };
+    const entry: Staged = { path, flushed, head: new HeadCapture(meta), dataBytes: 0, presentationContextId: ctx.getPresentationContextId() };
     this.staged.set(request, entry);
     // Counts what the library hands over; past the cap it is dropped, so the file stops at the cap (its
     // first bytes still name the series the refusal is reported for).
@@ -410,6 +435,11 @@ class Receiver {
       () => undefined,
       () => undefined,
     );
+  }
+
+  /** The presentation context the data set of `request` arrived on, while it is staged. */
+  contextOf(request: Dimse.requests.CStoreRequest): number | undefined {
+    return this.staged.get(request)?.presentationContextId;
   }
 
   /** The C-STORE status for the staged instance of `request`, decided from its first bytes; filing goes on behind. */
@@ -462,7 +492,7 @@ class Receiver {
   }
 }
 
-type Staged = { path: string; flushed: Promise<void>; head: HeadCapture; dataBytes: number };
+type Staged = { path: string; flushed: Promise<void>; head: HeadCapture; dataBytes: number; presentationContextId: number };
 
 /** Unflushed spool bytes allowed before the socket is paused: a few instances' worth, whatever the series' size. */
 const MAX_BACKLOG_BYTES = 8 * 1024 * 1024;
@@ -546,9 +576,7 @@ export function startMoveReceiver(at: Readonly<{ port: number; host: string }>, 
     }
 
     override cStoreRequest(request: Dimse.requests.CStoreRequest, callback: (res: Dimse.responses.CStoreResponse) => void): void {
-      const res = CStoreResponse.fromRequest(request);
-      res.setStatus(this.receiver!.complete(request));
-      callback(res);
+      answerCStore(this.receiver!, request, callback, (this as unknown as NetworkInternals).socket);
     }
 
     override associationReleaseRequested(): void {
