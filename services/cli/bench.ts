@@ -53,8 +53,17 @@ export async function benchCommand(args: string[]): Promise<number> {
       });
       if (gen.status !== 0) throw new Error(`phantom generation failed: ${gen.stderr}`);
       console.log(`phantom ${size}×${size}×${slices} written in ${secs(t0)} s`);
-      // Retrieval of the same 300-slice series from a private Orthanc, beside curl and getscu (issue #3).
-      if (only.includes('retrieval')) await benchRetrieval(legacy);
+      // Retrieval of the same 300-slice series from a private Orthanc, beside curl and getscu (issue #3);
+      // a series twice as long beside it, another seed so other UIDs, for the memory figure (issue 13: peak RSS
+      // flat as the series grows).
+      if (only.includes('retrieval')) {
+        const twice = join(dir, 'legacy-twice');
+        const t1 = performance.now();
+        const gen2 = spawnSync(process.execPath, [cli, 'phantom', '--out', twice, '--pattern', 'uip', '--seed', '2', '--size', String(size), '--slices', String(2 * slices), '--thickness', '1'], { encoding: 'utf8' });
+        if (gen2.status !== 0) throw new Error(`phantom generation failed: ${gen2.stderr}`);
+        console.log(`phantom ${size}×${size}×${2 * slices} written in ${secs(t1)} s`);
+        await benchRetrieval(legacy, twice);
+      }
       // End to end through Orthanc, throughput of 50 cases, the review queue under load (issue #7): bench-flow.ts.
       if (only.includes('flow')) await benchFlow(legacy, process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
     }

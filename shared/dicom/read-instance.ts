@@ -74,7 +74,7 @@ export const DECODE_LIMITS = {
   fileBytes: 64 * 1024 * 1024,
 } as const;
 /** Part 10 header bytes read before the pixel data on a first attempt: a CT slice's header is a few kB. */
-const HEADER_PROBE_BYTES = 64 * 1024;
+export const HEADER_PROBE_BYTES = 64 * 1024;
 /**
  * The most header (everything before the pixel data) ever read: a header that needs more is refused, never
  * read whole — a hostile file can put hundreds of MB in a private element (docs/security.md). Long vendor
@@ -110,6 +110,25 @@ export type ReadOptions = Readonly<{ encapsulated?: boolean }>;
  */
 export function readInstanceHeader(source: Uint8Array | string, opts: ReadOptions = {}): InstanceHeader {
   if (typeof source !== 'string') return parseHeader(source, source.byteLength, opts);
+  return readHeaderFromFile(source, opts);
+}
+
+/**
+ * The header of a file whose first bytes are already in memory (what a receiver kept as the instance
+ * streamed to disk, docs/design.md §8), parsed with every check the path form makes against the file's real
+ * size, so the file need not be opened again. Null when the prefix does not settle it — the header runs past
+ * the prefix, or the file is refused for any reason: the caller then reads the file itself, once it is
+ * written, with `readInstanceHeader(path)`, which gives the refusal in the file's own words.
+ */
+export function readInstanceHeaderFromPrefix(prefix: Uint8Array, fileSize: number, opts: ReadOptions = {}): InstanceHeader | null {
+  try {
+    return parseHeader(prefix.byteLength > fileSize ? prefix.subarray(0, fileSize) : prefix, fileSize, opts);
+  } catch {
+    return null;
+  }
+}
+
+function readHeaderFromFile(source: string, opts: ReadOptions): InstanceHeader {
   const fd = openSync(source, 'r');
   try {
     const size = fstatSync(fd).size;
@@ -445,6 +464,15 @@ export function readInstanceIdentity(path: string): InstanceIdentity | null {
     } finally {
       closeSync(fd);
     }
+    return identityOf(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/** readInstanceIdentity from a file's first bytes already in memory (any transfer syntax); null when unreadable. */
+export function identityOf(bytes: Uint8Array): InstanceIdentity | null {
+  try {
     if (bytes.byteLength < 132 || String.fromCharCode(bytes[128]!, bytes[129]!, bytes[130]!, bytes[131]!) !== 'DICM') return null;
     let ds: DataSet | undefined;
     try {

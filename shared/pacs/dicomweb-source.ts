@@ -18,6 +18,8 @@ import { personName } from '../dicom/person-name.js';
 import { TS } from '../dicom/transfer-syntax.js';
 import { DicomUid } from '../domain/case.js';
 import { PacsUnavailable } from '../errors.js';
+import { getStream, type StreamedResponse } from './http-stream.js';
+import { HeadCapture, type KnownInstances } from './instance-head.js';
 import { boundaryOf, MultipartSplitter, MultipartTruncated } from './multipart.js';
 import { DEFAULT_MAX_INSTANCE_BYTES, instanceTooLarge } from './instance-cap.js';
 import { PacsRefused } from './pacs-errors.js';
@@ -89,43 +91,59 @@ export function createDicomWebSource(baseUrl: string, opts: DicomWebOptions = {}
    * thrown as PacsUnavailable (retryable) or PacsRefused (not).
    */
   /** `body` may be a factory: a streamed body can be sent once only, so each attempt makes a fresh one. */
-  async function request(path: string, init: Omit<RequestInit, 'body'> & { what: string; body?: RequestInit['body'] | (() => RequestInit['body']) }, signal?: AbortSignal): Promise<Response> {
-    let last: Error = new PacsUnavailable(`${init.what}: no attempt made`);
+  function request(path: string, init: Omit<RequestInit, 'body'> & { what: string; body?: RequestInit['body'] | (() => RequestInit['body']) }, signal?: AbortSignal): Promise<Response> {
+    return withTries(init.what, signal, (attemptSignal) => {
+      const body = typeof init.body === 'function' ? init.body() : init.body;
+      return fetch(base + path, {
+        ...init,
+        body,
+        ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
+        headers: { ...(authorization ? { authorization } : {}), ...(init.headers as Record<string, string>) },
+        signal: attemptSignal,
+      });
+    });
+  }
+
+  /** A GET whose body is a Node stream (http-stream.ts), with the same tries and the same answers to failures. */
+  function requestStream(path: string, accept: string, what: string, signal: AbortSignal): Promise<StreamedResponse> {
+    return withTries(what, signal, (attemptSignal) => getStream(base + path, { accept, ...(authorization ? { authorization } : {}) }, attemptSignal));
+  }
+
+  /** The bounded tries and the status mapping of every request, whatever sends it. */
+  async function withTries<R extends Readonly<{ ok: boolean; status: number; text(): Promise<string> }>>(
+    what: string,
+    signal: AbortSignal | undefined,
+    send: (attemptSignal: AbortSignal) => Promise<R>,
+  ): Promise<R> {
+    let last: Error = new PacsUnavailable(`${what}: no attempt made`);
     for (let attempt = 1; attempt <= policy.attempts; attempt++) {
       if (attempt > 1) await sleep(policy.delayMs * 2 ** (attempt - 2), signal);
       signal?.throwIfAborted();
       const timeout = AbortSignal.timeout(policy.timeoutMs);
-      let res: Response;
+      let res: R;
       try {
-        const body = typeof init.body === 'function' ? init.body() : init.body;
-        res = await fetch(base + path, {
-          ...init,
-          body,
-          ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
-          headers: { ...(authorization ? { authorization } : {}), ...(init.headers as Record<string, string>) },
-          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-        });
+        res = await send(signal ? AbortSignal.any([signal, timeout]) : timeout);
       } catch (err) {
         signal?.throwIfAborted();
-        last = new PacsUnavailable(`${init.what}: ${timeout.aborted ? `no answer within ${policy.timeoutMs} ms` : networkReason(err)} (${base})`, { cause: err });
+        last = new PacsUnavailable(`${what}: ${timeout.aborted ? `no answer within ${policy.timeoutMs} ms` : networkReason(err)} (${base})`, { cause: err });
         continue;
       }
       if (res.ok) return res;
       const text = (await res.text().catch(() => '')).slice(0, 200).replace(/\s+/g, ' ');
       if (res.status === 401 || res.status === 403) {
         last = new PacsRefused(
-          `${init.what}: the PACS refused ildflow's credentials (HTTP ${res.status}) after ${attempt} attempt(s); check ILDFLOW_PACS_AUTH`,
+          `${what}: the PACS refused ildflow's credentials (HTTP ${res.status}) after ${attempt} attempt(s); check ILDFLOW_PACS_AUTH`,
         );
         continue;
       }
       // 404 on something QIDO-RS listed a moment ago: the study is changing under us (instances being
       // replaced or deleted); a later try sees a settled state.
       if (res.status === 429 || res.status >= 500 || res.status === 404) {
-        last = new PacsUnavailable(`${init.what}: HTTP ${res.status} from the PACS${text ? ` (${text})` : ''}`);
+        last = new PacsUnavailable(`${what}: HTTP ${res.status} from the PACS${text ? ` (${text})` : ''}`);
         continue;
       }
       // 400, 406, 415…: the PACS will answer the same to the same request.
-      throw new PacsRefused(`${init.what}: HTTP ${res.status} from the PACS${text ? ` (${text})` : ''}`);
+      throw new PacsRefused(`${what}: HTTP ${res.status} from the PACS${text ? ` (${text})` : ''}`);
     }
     throw last;
   }
@@ -246,21 +264,18 @@ export function createDicomWebSource(baseUrl: string, opts: DicomWebOptions = {}
       pathUids(what, studyInstanceUid, seriesInstanceUid);
       // Ask for Explicit VR Little Endian (PS3.18 §8.7.3.5.2); a PACS that cannot transcode may still send
       // what it stores, which verifySpool decodes.
-      const res = await request(
-        `/studies/${studyInstanceUid}/series/${seriesInstanceUid}`,
-        { method: 'GET', headers: { accept: `${DICOM_MULTIPART}; transfer-syntax=${TS.explicitLittle}` }, what },
-        signal,
-      );
-      if (!res.body) throw new PacsUnavailable(`${what}: empty answer`);
+      const res = await requestStream(`/studies/${studyInstanceUid}/series/${seriesInstanceUid}`, `${DICOM_MULTIPART}; transfer-syntax=${TS.explicitLittle}`, what, signal);
       let boundary: string;
       try {
-        boundary = boundaryOf(res.headers.get('content-type'));
+        boundary = boundaryOf(res.contentType);
       } catch (err) {
-        await res.body.cancel().catch(() => undefined);
+        res.body.destroy();
         throw new PacsRefused(`${what}: ${(err as Error).message}`);
       }
-      const written = await streamParts(res.body, boundary, destDir, { idleMs: policy.idleMs, maxInstanceBytes: opts.maxInstanceBytes ?? DEFAULT_MAX_INSTANCE_BYTES }, signal);
-      const check = await verifySpool(destDir, { studyInstanceUid, seriesInstanceUid });
+      const known: KnownInstances = new Map();
+      const written = await streamParts(res.body, boundary, destDir, known, { idleMs: policy.idleMs, maxInstanceBytes: opts.maxInstanceBytes ?? DEFAULT_MAX_INSTANCE_BYTES }, signal);
+      // The headers parsed from the stream as each part ended: those files are not read again (instance-head.ts).
+      const check = await verifySpool(destDir, { studyInstanceUid, seriesInstanceUid }, known);
       return { dir: destDir, files: check.files, bytes: check.bytes || written };
     },
 
@@ -309,45 +324,47 @@ export function createDicomWebSource(baseUrl: string, opts: DicomWebOptions = {}
 }
 
 /**
- * Splits the multipart body into one file per part, writing each chunk as it arrives. A body that ends
- * before the close delimiter, stalls for `idleMs`, or breaks off is a PacsUnavailable: the caller
- * discards the spool and the job is retried. A part above `maxInstanceBytes` is cut off where it crosses
- * the cap, its file deleted, and the transfer stopped: InvalidDicom (not retried).
+ * Splits the multipart body into one file per part, writing each chunk as it arrives, and parses each
+ * part's header from its first bytes as it ends (into `known`; instance-head.ts). A body that ends before
+ * the close delimiter, stalls for `idleMs`, or breaks off is a PacsUnavailable: the caller discards the
+ * spool and the job is retried. A part above `maxInstanceBytes` is cut off where it crosses the cap, its file
+ * deleted, and the transfer stopped: InvalidDicom (not retried).
  */
 async function streamParts(
-  body: ReadableStream<Uint8Array>,
+  body: Readable,
   boundary: string,
   destDir: string,
+  known: KnownInstances,
   limits: Readonly<{ idleMs: number; maxInstanceBytes: number }>,
   signal: AbortSignal,
 ): Promise<number> {
   const { idleMs, maxInstanceBytes } = limits;
   const splitter = new MultipartSplitter(boundary);
-  const reader = body.getReader();
+  const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let file: WriteStream | null = null;
   let filePath = '';
-  let partBytes = 0;
+  let head = new HeadCapture();
   // Files being flushed and closed while the next part streams in; bounded so memory stays flat.
   const closing = new Set<Promise<void>>();
   let bytes = 0;
   let partNo = 0; // not splitter.parts: one push can complete several parts before their events are handled
   let idle: NodeJS.Timeout | undefined;
   let stalled = false;
-  const onAbort = () => void reader.cancel(signal.reason).catch(() => undefined);
+  const onAbort = () => void body.destroy(signal.reason as Error);
   signal.addEventListener('abort', onAbort, { once: true });
   const arm = () => {
     clearTimeout(idle);
     idle = setTimeout(() => {
       stalled = true;
-      void reader.cancel(new Error('stalled')).catch(() => undefined);
+      body.destroy(new Error('stalled'));
     }, idleMs);
   };
   try {
     arm();
     for (;;) {
-      let step: Awaited<ReturnType<typeof reader.read>>;
+      let step: IteratorResult<Buffer>;
       try {
-        step = await reader.read();
+        step = await chunks.next();
       } catch (err) {
         signal.throwIfAborted();
         throw new PacsUnavailable(`WADO-RS series: the transfer broke off after ${splitter.parts} part(s) (${stalled ? `no data for ${idleMs} ms` : networkReason(err)})`, { cause: err });
@@ -366,21 +383,23 @@ async function streamParts(
           if (ct && !/^application\/dicom\b/i.test(ct)) throw new PacsRefused(`WADO-RS series: a part is ${ct}, not application/dicom`);
           filePath = join(destDir, `${String(++partNo).padStart(6, '0')}.dcm`);
           file = createWriteStream(filePath, { flags: 'wx', highWaterMark: 1 << 20 });
-          partBytes = 0;
+          head = new HeadCapture();
         } else if (ev.type === 'data') {
-          partBytes += ev.chunk.length;
-          if (partBytes > maxInstanceBytes) {
+          head.push(ev.chunk);
+          if (head.bytes > maxInstanceBytes) {
             // Closed before it is deleted: a file still being opened would otherwise appear after the unlink.
             const cut = file!;
             file = null;
             await new Promise<void>((resolve) => cut.once('close', () => resolve()).destroy());
-            await reader.cancel().catch(() => undefined);
+            body.destroy();
             await unlink(filePath).catch(() => undefined);
             throw instanceTooLarge(maxInstanceBytes, 'WADO-RS series');
           }
           bytes += ev.chunk.length;
           if (!file!.write(ev.chunk)) await Promise.race([once(file!, 'drain'), finished(file!)]);
         } else {
+          const settled = head.known();
+          if (settled) known.set(basename(filePath), settled);
           const done = finished(file!.end());
           closing.add(done);
           void done.finally(() => closing.delete(done)).catch(() => undefined);
@@ -404,7 +423,7 @@ async function streamParts(
     signal.removeEventListener('abort', onAbort);
     file?.destroy();
     await Promise.allSettled(closing);
-    reader.releaseLock();
+    body.destroy();
   }
 }
 

@@ -10,22 +10,36 @@
  *   receiver passes `{ port, host }` to bind the configured interface only; it also refuses associations
  *   whose calling AE title is not the PACS's and that arrive while no C-MOVE of ours is pending.
  *
- * Every instance is written to a staging name, then its Study/Series Instance UIDs are read back from the
- * file and it is accepted only when it belongs to a series this process asked for; anything else is
- * deleted and answered with a failure status (PS3.4 Annex B.2.3, 0xC000 "cannot understand").
+ * - its PDU accumulator concatenates every socket chunk onto the PDU so far and never pauses the socket:
+ *   `framePdus` replaces it on every association (pdu-framer.ts) and pauses the socket while the spool
+ *   files are behind, so memory stays flat whatever the PACS sends (docs/design.md §8);
+ * - it honours a receiving stream's backpressure only until its first 'drain': the receivers never buffer
+ *   (CappedWriter), the framer's pause does it instead.
+ *
+ * Every instance is written to a staging name while its first bytes are kept (instance-head.ts); when it
+ * ends, its header is parsed from those bytes, once, and it is accepted only when it belongs to a series this
+ * process asked for; anything else is deleted and answered with a failure status (PS3.4 Annex B.2.3, 0xC000
+ * "cannot understand"). The answer does not wait for the file to be flushed and renamed: that overlaps the
+ * next instance, and a write that fails leaves the series short, which the spool check retries.
  */
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { rename, unlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
-import dicomParser from 'dicom-parser';
-import dcmjs from 'dcmjs';
+import { finished } from 'node:stream/promises';
 import type * as Dimse from 'dcmjs-dimse';
+import { encodeFileMeta } from '../dicom/file-meta.js';
+import { identityOf } from '../dicom/read-instance.js';
 import { DECODABLE_TRANSFER_SYNTAXES, USABLE_TRANSFER_SYNTAXES } from '../dicom/transfer-syntax.js';
 import { PacsUnavailable } from '../errors.js';
 import { instanceTooLarge } from './instance-cap.js';
+import { cStoreResponsePdu } from './c-store-response.js';
+import { HeadCapture, type KnownInstances } from './instance-head.js';
+import { endsCommand, PduFramer } from './pdu-framer.js';
 import { PacsRefused } from './pacs-errors.js';
 import { withinBound, type MatchLimits } from './query-bounds.js';
 
@@ -72,7 +86,14 @@ function clientOptions(peer: Peer) {
  * closed association before every request answered become PacsUnavailable; a rejected association
  * (PS3.8 §7.1.1.9: wrong AE title, not configured) becomes PacsRefused unless the rejection is transient.
  */
-function runAssociation(peer: Peer, client: Dimse.Client, what: string, afterSend?: (client: Dimse.Client) => void, signal?: AbortSignal): Promise<void> {
+function runAssociation(
+  peer: Peer,
+  client: Dimse.Client,
+  what: string,
+  afterSend?: (client: Dimse.Client) => void,
+  signal?: AbortSignal,
+  room?: () => Promise<void> | undefined,
+): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let failure: Error | null = null;
     const onAbort = () => {
@@ -96,12 +117,82 @@ function runAssociation(peer: Peer, client: Dimse.Client, what: string, afterSen
     try {
       client.send(peer.host, peer.port, peer.callingAet, peer.calledAet, clientOptions(peer));
       // Quirk: the library leaves Nagle on; with many small PDUs on loopback that costs ~40 ms a round trip.
-      (client as unknown as { network?: { socket?: { setNoDelay?(on: boolean): void } } }).network?.socket?.setNoDelay?.(true);
+      const network = (client as unknown as { network?: NetworkInternals }).network;
+      if (!network?.socket) throw new Error('dcmjs-dimse Client has no network after send(): adapter needs updating');
+      network.socket.setNoDelay(true);
+      framePdus(network, room);
       afterSend?.(client);
     } catch (err) {
       signal?.removeEventListener('abort', onAbort);
       reject(new PacsUnavailable(`${what}: ${(err as Error).message}`, { cause: err }));
     }
+  });
+}
+
+/** The parts of dcmjs-dimse 0.3's Network (the Client's `network`, or an Scp itself) the framer replaces or drives. */
+type NetworkInternals = {
+  socket: Socket;
+  lastPduTime?: number;
+  /** The DIMSE message being received, and the memory stream collecting its command (or its data set). */
+  dimse?: unknown;
+  dimseStream?: unknown;
+  statistics?: { addBytesReceived(n: number): void };
+  _processPdu(pdu: Buffer): Promise<void>;
+  emit(event: string, ...args: unknown[]): boolean;
+};
+
+/**
+ * The largest PDU accepted: dcmjs-dimse proposes 256 KiB as our maximum length (PS3.8 D.1), which bounds
+ * P-DATA-TF; association PDUs with every presentation context stay far below 1 MiB.
+ */
+const MAX_PDU_BYTES = 1024 * 1024;
+
+/**
+ * Replaces the library's accumulator on `network`'s socket (see the header): PDUs are framed without
+ * per-chunk concatenation and processed one at a time, and while `room()` says the spool files are behind
+ * the socket is paused, so TCP holds the PACS back instead of this process's memory.
+ */
+function framePdus(network: NetworkInternals, room: () => Promise<void> | undefined = () => undefined): void {
+  const socket = network.socket;
+  if (socket.listenerCount('data') !== 1) throw new Error(`dcmjs-dimse socket has ${socket.listenerCount('data')} data listeners, 1 expected: adapter needs updating`);
+  socket.removeAllListeners('data');
+  const framer = new PduFramer(MAX_PDU_BYTES);
+  const queue: Buffer[] = [];
+  let draining = false;
+  const drain = async () => {
+    draining = true;
+    try {
+      while (queue.length) {
+        const pdu = queue.shift()!;
+        network.lastPduTime = Date.now();
+        await network._processPdu(pdu);
+        // Quirk: after a command without a data set (every pending C-MOVE response) the library keeps the
+        // command's bytes and appends the next command to them, then parses the whole pile: 300 pending
+        // responses made 5.7 MB of parsing, 0.4 s of a 300-slice C-MOVE, growing with the square of the
+        // series' length. With no DIMSE message left in progress, those bytes are spent.
+        if (network.dimse === undefined && endsCommand(pdu)) network.dimseStream = undefined;
+        const wait = room();
+        if (wait) {
+          socket.pause();
+          await wait;
+          socket.resume();
+        }
+      }
+    } finally {
+      draining = false;
+    }
+  };
+  socket.on('data', (chunk: Buffer) => {
+    network.statistics?.addBytesReceived(chunk.length);
+    try {
+      for (const pdu of framer.push(chunk)) queue.push(pdu);
+    } catch (err) {
+      queue.length = 0;
+      socket.destroy();
+      network.emit('networkError', err);
+      return;
+    }
+    if (!draining) void drain();
   });
 }
 
@@ -163,7 +254,26 @@ export async function find(
   return rows;
 }
 
-export type Expected = Readonly<{ studyInstanceUid: string; seriesInstanceUid: string; destDir: string }>;
+/**
+ * What the receivers filed for one series asked for: the headers they parsed on the way in (handed to the
+ * spool check so it does not read those files again) and the filings still under way.
+ */
+export class SeriesInbox {
+  readonly known: KnownInstances = new Map();
+  private readonly filing = new Set<Promise<void>>();
+
+  add(p: Promise<void>): void {
+    this.filing.add(p);
+    void p.finally(() => this.filing.delete(p));
+  }
+
+  /** Resolves once every instance received so far is renamed into the spool or deleted. */
+  async settled(): Promise<void> {
+    while (this.filing.size) await Promise.allSettled([...this.filing]);
+  }
+}
+
+export type Expected = Readonly<{ studyInstanceUid: string; seriesInstanceUid: string; destDir: string; inbox: SeriesInbox }>;
 
 type SubOpsResult = { completed: number; failed: number; warnings: number; status?: number; comment: string };
 
@@ -201,12 +311,9 @@ export async function getSeries(peer: Peer, expected: Expected, signal: AbortSig
   const { r, onResponse } = subOpsTracker();
   req.on('response', onResponse);
   const receiver = new Receiver(() => [expected], expected.destDir, maxInstanceBytes);
+  let socket: Socket | undefined;
   client.on('cStoreRequest', (request: Dimse.requests.CStoreRequest, callback: (res: Dimse.responses.CStoreResponse) => void) => {
-    void receiver.complete(request).then((status) => {
-      const res = CStoreResponse.fromRequest(request);
-      res.setStatus(status);
-      callback(res);
-    });
+    answerCStore(receiver, request, callback, socket);
   });
   client.addRequest(req);
   // The library proposes every storage class in the two uncompressed syntaxes only, so a PACS had to decode
@@ -224,16 +331,42 @@ export async function getSeries(peer: Peer, expected: Expected, signal: AbortSig
     (c) => {
       // Quirk: the client's Network object is created inside send() and buffers incoming C-STOREs in
       // memory; point its two stream hooks at the receiver instead.
-      const network = (c as unknown as { network?: StreamHooks }).network;
+      const network = (c as unknown as { network?: StreamHooks & { socket?: Socket } }).network;
       if (!network) throw new Error('dcmjs-dimse Client has no network after send(): adapter needs updating');
+      socket = network.socket;
       network.createStoreWritableStream = (ctx, request) => receiver.open(ctx, request);
       network.createDatasetFromStoreWritableStream = (writable, ctx, cb) => receiver.close(writable, ctx, cb);
     },
     signal,
+    () => receiver.room(),
   );
   await receiver.settled();
   refuseOversized('C-GET', expected.seriesInstanceUid, maxInstanceBytes);
   checkSubOps('C-GET', r, receiver.refused);
+}
+
+/**
+ * Files the instance and answers its C-STORE: written straight to the socket (c-store-response.ts) when the
+ * receiver staged it, through the library otherwise (a request it never saw the data of).
+ */
+function answerCStore(receiver: Receiver, request: Dimse.requests.CStoreRequest, callback: (res: Dimse.responses.CStoreResponse) => void, socket?: Socket): void {
+  const presentationContextId = receiver.contextOf(request);
+  const status = receiver.complete(request);
+  if (presentationContextId === undefined || !socket) {
+    const res = CStoreResponse.fromRequest(request);
+    res.setStatus(status);
+    callback(res);
+    return;
+  }
+  socket.write(
+    cStoreResponsePdu({
+      presentationContextId,
+      messageId: request.getMessageId(),
+      sopClassUid: request.getAffectedSopClassUid(),
+      sopInstanceUid: request.getAffectedSopInstanceUid(),
+      status,
+    }),
+  );
 }
 
 type StreamHooks = {
@@ -248,8 +381,10 @@ type StreamHooks = {
  * rest is dropped as it arrives), then deleted and refused with 0xA700 (instance-cap.ts).
  */
 class Receiver {
-  private readonly staged = new WeakMap<object, { path: string; stream: WriteStream; bytes: number }>();
-  private readonly pending = new Set<Promise<unknown>>();
+  private readonly staged = new WeakMap<object, Staged>();
+  /** Files still being written: their unflushed bytes are the backlog `room()` bounds. */
+  private readonly writing = new Set<WriteStream>();
+  private readonly pending = new Set<Promise<void>>();
   refused = 0;
   received = 0;
 
@@ -261,118 +396,135 @@ class Receiver {
 
   open(ctx: Dimse.association.PresentationContext, request: Dimse.requests.CStoreRequest): Writable {
     const path = join(this.stagingDir, `.incoming-${randomUUID()}`);
-    const stream = createWriteStream(path);
-    stream.on('error', () => undefined); // surfaced when the file is read back
-    stream.write(part10Header(request.getAffectedSopClassUid(), request.getAffectedSopInstanceUid(), ctx.getAcceptedTransferSyntaxUid() ?? TransferSyntax.ImplicitVRLittleEndian));
-    const entry = { path, stream, bytes: 0 };
+    const stream = createWriteStream(path, { highWaterMark: 1 << 20 });
+    stream.on('error', () => undefined); // surfaced by `flushed`
+    this.writing.add(stream);
+    const flushed = finished(stream).finally(() => this.writing.delete(stream));
+    flushed.catch(() => undefined);
+    const meta = encodeFileMeta({
+      sopClassUid: request.getAffectedSopClassUid(),
+      sopInstanceUid: request.getAffectedSopInstanceUid(),
+      transferSyntaxUid: ctx.getAcceptedTransferSyntaxUid() ?? TransferSyntax.ImplicitVRLittleEndian,
+    });
+    stream.write(meta);
+    const entry: Staged = { path, flushed, head: new HeadCapture(meta), dataBytes: 0, presentationContextId: ctx.getPresentationContextId() };
     this.staged.set(request, entry);
     // Counts what the library hands over; past the cap it is dropped, so the file stops at the cap (its
     // first bytes still name the series the refusal is reported for).
-    return new CappedWriter(stream, this.maxBytes, (n) => void (entry.bytes += n));
+    return new CappedWriter(stream, this.maxBytes, (chunk) => {
+      entry.dataBytes += chunk.length;
+      entry.head.push(chunk);
+    });
   }
 
   close(writable: Writable, ctx: Dimse.association.PresentationContext, cb: (ds: Dimse.Dataset) => void): void {
-    // The library hands over the stream once the last fragment is written; finish it before answering.
-    writable.end(() => cb(new Dataset({}, ctx.getAcceptedTransferSyntaxUid())));
+    // Every byte is in hand (CappedWriter never holds any back): answer now, flush behind (see the header).
+    writable.end();
+    cb(new Dataset({}, ctx.getAcceptedTransferSyntaxUid()));
   }
 
-  /** Files the staged instance of `request` and answers the C-STORE status. */
-  complete(request: Dimse.requests.CStoreRequest): Promise<number> {
-    const p = this.file(request);
-    this.pending.add(p);
-    void p.finally(() => this.pending.delete(p));
-    return p;
+  /**
+   * While more than MAX_BACKLOG_BYTES wait to be flushed, a promise of some room; the framer pauses the
+   * socket meanwhile.
+   */
+  room(): Promise<void> | undefined {
+    let backlog = 0;
+    for (const f of this.writing) backlog += f.writableLength;
+    if (backlog <= MAX_BACKLOG_BYTES) return undefined;
+    return Promise.race([...this.writing].map((f) => Promise.race([once(f, 'drain'), finished(f)]))).then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
-  async settled(): Promise<void> {
-    await Promise.allSettled([...this.pending]);
+  /** The presentation context the data set of `request` arrived on, while it is staged. */
+  contextOf(request: Dimse.requests.CStoreRequest): number | undefined {
+    return this.staged.get(request)?.presentationContextId;
   }
 
-  private async file(request: Dimse.requests.CStoreRequest): Promise<number> {
+  /** The C-STORE status for the staged instance of `request`, decided from its first bytes; filing goes on behind. */
+  complete(request: Dimse.requests.CStoreRequest): number {
     const staged = this.staged.get(request);
     if (!staged) return STATUS_CANNOT_UNDERSTAND;
-    if (staged.bytes > this.maxBytes) {
-      const id = await readIdentity(staged.path).catch(() => null);
-      await unlink(staged.path).catch(() => undefined);
+    this.staged.delete(request);
+    const discard = () => staged.flushed.catch(() => undefined).then(() => unlink(staged.path)).catch(() => undefined);
+    if (staged.dataBytes > this.maxBytes) {
+      const id = identityOf(staged.head.prefix());
       const series = id && this.wanted().find((e) => e.seriesInstanceUid === id.seriesInstanceUid)?.seriesInstanceUid;
       if (series) oversized.set(series, (oversized.get(series) ?? 0) + 1);
       else this.refused++;
+      this.track(discard());
       return STATUS_OUT_OF_RESOURCES;
     }
-    try {
-      const id = await readIdentity(staged.path);
-      const target = this.wanted().find((e) => e.studyInstanceUid === id.studyInstanceUid && e.seriesInstanceUid === id.seriesInstanceUid);
-      if (!target || !/^[0-9.]{1,64}$/.test(id.sopInstanceUid)) throw new Error('not asked for');
-      await rename(staged.path, join(target.destDir, `${id.sopInstanceUid}.dcm`));
-      this.received++;
-      return Status.Success;
-    } catch {
+    // One header parse: the verification header when the prefix settles it, else the identity alone.
+    const known = staged.head.known();
+    const id = known?.header ?? identityOf(staged.head.prefix());
+    const target = id && this.wanted().find((e) => e.studyInstanceUid === id.studyInstanceUid && e.seriesInstanceUid === id.seriesInstanceUid);
+    const sop = id?.sopInstanceUid ?? '';
+    if (!target || !/^[0-9.]{1,64}$/.test(sop)) {
       this.refused++;
-      await unlink(staged.path).catch(() => undefined);
+      this.track(discard());
       return STATUS_CANNOT_UNDERSTAND;
     }
+    this.received++;
+    const name = `${sop}.dcm`;
+    const filed = (async () => {
+      try {
+        await staged.flushed;
+        await rename(staged.path, join(target.destDir, name));
+        if (known) target.inbox.known.set(name, known);
+      } catch {
+        await unlink(staged.path).catch(() => undefined); // the series is short: the spool check retries it
+      }
+    })();
+    this.track(filed);
+    target.inbox.add(filed);
+    return Status.Success;
+  }
+
+  async settled(): Promise<void> {
+    while (this.pending.size) await Promise.allSettled([...this.pending]);
+  }
+
+  private track(p: Promise<void>): void {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
   }
 }
 
-/** Writes the first `cap` bytes it is given to `file` and drops the rest (`seen` counts all); ending it ends the file. */
+type Staged = { path: string; flushed: Promise<void>; head: HeadCapture; dataBytes: number; presentationContextId: number };
+
+/** Unflushed spool bytes allowed before the socket is paused: a few instances' worth, whatever the series' size. */
+const MAX_BACKLOG_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Writes the first `cap` bytes it is given to `file` and drops the rest (`seen` gets every chunk); ending it
+ * ends the file. It never holds a chunk back (its callback is synchronous), so what it has seen is what the
+ * library has handed over; the file's own backlog is bounded by the framer's pause (Receiver.room).
+ */
 class CappedWriter extends Writable {
   private written = 0;
 
   constructor(
     private readonly file: WriteStream,
     private readonly cap: number,
-    private readonly seen: (bytes: number) => void,
+    private readonly seen: (chunk: Buffer) => void,
   ) {
     super();
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
-    this.seen(chunk.length);
+    this.seen(chunk);
     const room = Math.max(0, this.cap - this.written);
     const kept = room >= chunk.length ? chunk : chunk.subarray(0, room);
     this.written += kept.length;
-    if (!kept.length || this.file.write(kept)) done();
-    else this.file.once('drain', () => done());
+    if (kept.length) this.file.write(kept);
+    done();
   }
 
   override _final(done: (err?: Error | null) => void): void {
-    this.file.end(() => done());
-  }
-}
-
-let metaEncoder: ((sopClass: string, sopInstance: string, ts: string) => Buffer) | null = null;
-
-/** Preamble, "DICM" and the File Meta Information group (PS3.10 §7.1), encoded by dcmjs. */
-function part10Header(sopClassUid: string, sopInstanceUid: string, transferSyntaxUid: string): Buffer {
-  metaEncoder ??= (sopClass, sopInstance, ts) => {
-    const { DicomDict, DicomMetaDictionary } = dcmjs.data;
-    const dict = new DicomDict(
-      DicomMetaDictionary.denaturalizeDataset({
-        FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
-        MediaStorageSOPClassUID: sopClass,
-        MediaStorageSOPInstanceUID: sopInstance,
-        TransferSyntaxUID: ts,
-        ImplementationClassUID: '1.2.826.0.1.3680043.10.1426.1',
-        ImplementationVersionName: 'ILDFLOW',
-      }),
-    );
-    dict.dict = {};
-    return Buffer.from(dict.write() as ArrayBuffer);
-  };
-  return metaEncoder(sopClassUid, sopInstanceUid, transferSyntaxUid);
-}
-
-/** Study, Series and SOP Instance UIDs of a staged Part 10 file, from its first 64 KiB (any transfer syntax). */
-async function readIdentity(path: string): Promise<{ studyInstanceUid: string; seriesInstanceUid: string; sopInstanceUid: string }> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = new Uint8Array(64 * 1024);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    const ds = dicomParser.parseDicom(buf.subarray(0, bytesRead) as never, { untilTag: 'x7fe00010' });
-    const s = (tag: string) => ds.string(tag)?.replace(/\0/g, '').trim() ?? '';
-    return { studyInstanceUid: s('x0020000d'), seriesInstanceUid: s('x0020000e'), sopInstanceUid: s('x00080018') };
-  } finally {
-    await fh.close();
+    this.file.end();
+    done();
   }
 }
 
@@ -393,6 +545,7 @@ export function startMoveReceiver(at: Readonly<{ port: number; host: string }>, 
     constructor(socket: ConstructorParameters<typeof Scp>[0], opts?: ConstructorParameters<typeof Scp>[1]) {
       super(socket, opts);
       socket.setNoDelay(true);
+      framePdus(this as unknown as NetworkInternals, () => this.receiver?.room());
     }
 
     override associationRequested(association: Dimse.association.Association): void {
@@ -423,11 +576,7 @@ export function startMoveReceiver(at: Readonly<{ port: number; host: string }>, 
     }
 
     override cStoreRequest(request: Dimse.requests.CStoreRequest, callback: (res: Dimse.responses.CStoreResponse) => void): void {
-      void this.receiver!.complete(request).then((status) => {
-        const res = CStoreResponse.fromRequest(request);
-        res.setStatus(status);
-        callback(res);
-      });
+      answerCStore(this.receiver!, request, callback, (this as unknown as NetworkInternals).socket);
     }
 
     override associationReleaseRequested(): void {
@@ -455,6 +604,7 @@ export async function moveSeries(peer: Peer, destinationAet: string, expected: E
     req.on('response', onResponse);
     client.addRequest(req);
     await runAssociation(peer, client, 'C-MOVE', undefined, signal);
+    await expected.inbox.settled(); // the last instances may still be flushing and being renamed
     refuseOversized('C-MOVE', expected.seriesInstanceUid, maxInstanceBytes);
     checkSubOps('C-MOVE', r, 0);
   } finally {

@@ -12,7 +12,7 @@
 import { isIP } from 'node:net';
 import { personName } from '../dicom/person-name.js';
 import { ConfigInvalid, PacsUnavailable } from '../errors.js';
-import { echo, find, getSeries, moveSeries, startMoveReceiver, storeFiles, type MoveReceiver, type Peer } from './dimse-adapter.js';
+import { echo, find, getSeries, moveSeries, SeriesInbox, startMoveReceiver, storeFiles, type MoveReceiver, type Peer } from './dimse-adapter.js';
 import { DEFAULT_MAX_INSTANCE_BYTES } from './instance-cap.js';
 import { PacsRefused } from './pacs-errors.js';
 import { DEFAULT_MATCH_LIMITS, exactValue, type MatchLimits } from './query-bounds.js';
@@ -170,13 +170,15 @@ export function createDimseSource(
     },
 
     async retrieveSeries(studyInstanceUid, seriesInstanceUid, destDir, signal): Promise<RetrievedSeries> {
-      const expected = { studyInstanceUid, seriesInstanceUid, destDir };
+      const inbox = new SeriesInbox();
+      const expected = { studyInstanceUid, seriesInstanceUid, destDir, inbox };
       if (cfg.retrieve === 'c-get') await getSeries(peer, expected, signal, maxInstanceBytes);
       else {
         receiver ??= startMoveReceiver({ port: cfg.scpPort!, host: cfg.listenHost }, cfg.peer.callingAet, cfg.peer.calledAet, maxInstanceBytes);
         await moveSeries(peer, cfg.peer.callingAet, expected, signal, maxInstanceBytes);
       }
-      const check = await verifySpool(destDir, { studyInstanceUid, seriesInstanceUid });
+      // The headers the receiver parsed on the way in: those files are not read again (instance-head.ts).
+      const check = await verifySpool(destDir, { studyInstanceUid, seriesInstanceUid }, inbox.known);
       return { dir: destDir, files: check.files, bytes: check.bytes };
     },
 
